@@ -1,0 +1,28 @@
+"""featurehouse: a feature store and ML platform for the feature / training / inference
+architecture, embedded by default (SQLite, Delta Lake, DuckDB).
+
+>>> import featurehouse as fh
+>>> fs = fh.connect()
+>>> fg = fs.create_feature_group("transactions", primary_key=["cc_num"], event_time="ts", online=True)
+>>> fg.insert(df)
+>>> fg.get_online({"cc_num": 1})
+
+Importing this package loads no heavy library; they load when first used.
+"""
+
+from featurehouse.errors import FeaturehouseError
+from featurehouse.feature_group import Commit, FeatureGroup
+from featurehouse.frames import Result
+from featurehouse.store import FeatureStore, connect
+from featurehouse.writer import WriteResult
+
+__all__ = [
+    "Commit",
+    "FeatureGroup",
+    "FeatureStore",
+    "FeaturehouseError",
+    "Result",
+    "WriteResult",
+    "connect",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,104 @@
+"""The catalog protocol: a narrow store of versioned JSON documents, by kind.
+
+Every object is an entry ``(kind, name, version)`` with a JSON body and a
+``revision`` that grows with each update; updates are compare-and-set on the
+revision, so two processes can never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from featurehouse.errors import ConflictError, InvalidNameError
+
+JsonBody = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    name: str
+    version: int
+    revision: int
+    body: JsonBody
+    created_at: datetime
+    updated_at: datetime
+
+
+class Catalog(Protocol):
+    def create(self, kind: str, name: str, version: int, body: JsonBody) -> Entry:
+        """Add an entry; AlreadyExistsError if ``(kind, name, version)`` exists."""
+        ...
+
+    def get(self, kind: str, name: str, version: int | None = None) -> Entry:
+        """One entry, the highest version when ``version`` is None; NotFoundError if absent."""
+        ...
+
+    def list(self, kind: str, name: str | None = None) -> list[Entry]:
+        """Entries of a kind (and name), ordered by name then version."""
+        ...
+
+    def update(self, entry: Entry, body: JsonBody) -> Entry:
+        """Replace the body if the stored revision is still ``entry.revision``; else ConflictError."""
+        ...
+
+    def delete(self, kind: str, name: str, version: int) -> None:
+        """Remove an entry; NotFoundError if absent."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def update_with_retry(
+    catalog: Catalog,
+    kind: str,
+    name: str,
+    version: int,
+    change: Callable[[JsonBody], JsonBody | None],
+    attempts: int = 50,
+) -> Entry:
+    """Apply ``change`` to the current body until no concurrent update interferes.
+
+    ``change`` returns the new body, or None when nothing needs to change.
+    """
+    for _ in range(attempts):
+        entry = catalog.get(kind, name, version)
+        body = change(dict(entry.body))
+        if body is None:
+            return entry
+        try:
+            return catalog.update(entry, body)
+        except ConflictError:
+            continue
+    raise ConflictError(
+        f"{kind} {name!r} version {version}: gave up after {attempts} concurrent updates",
+        obj=f"{name}:{version}",
+    )
+
+
+# URI scheme -> "module:factory". Drivers load only when their scheme is used.
+BACKENDS = {
+    "sqlite": "featurehouse.catalog.sql:SqlCatalog",
+    "postgresql": "featurehouse.catalog.sql:SqlCatalog",
+    "postgres": "featurehouse.catalog.sql:SqlCatalog",
+}
+
+
+def open_catalog(uri: str) -> Catalog:
+    """Open the catalog at ``uri`` (``sqlite:///path`` or ``postgresql://...``)."""
+    scheme = uri.split(":", 1)[0].split("+", 1)[0]
+    if scheme not in BACKENDS:
+        raise InvalidNameError(
+            f"unknown catalog URI scheme {scheme!r}; expected one of {sorted(BACKENDS)}",
+            obj="catalog",
+            expected=sorted(BACKENDS),
+            received=scheme,
+        )
+    module, cls = BACKENDS[scheme].split(":")
+    factory = getattr(importlib.import_module(module), cls)
+    catalog: Catalog = factory(uri)
+    return catalog

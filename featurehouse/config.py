@@ -1,0 +1,71 @@
+"""Settings: explicit arguments, then FEATUREHOUSE_* variables, then featurehouse.toml, then defaults.
+
+This is the only module that reads ``os.environ``.
+
+    [featurehouse]                      # in <home>/featurehouse.toml
+    catalog = "postgresql://127.0.0.1:5432/featurehouse"
+    online = "redis://127.0.0.1:6379/0"
+    offline = "/data/featurehouse/offline"
+    duckdb_memory_limit = "4GB"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from featurehouse.errors import SchemaError
+
+DEFAULT_HOME = ".featurehouse"
+ENV_PREFIX = "FEATUREHOUSE_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where a project keeps its catalog, offline store and online store."""
+
+    home: Path
+    catalog: str
+    offline: str
+    online: str
+    duckdb_memory_limit: str | None = None
+    online_write_batch: int = 50_000
+
+    @classmethod
+    def load(cls, home: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:
+        """Resolve settings for a project directory (``$FEATUREHOUSE_HOME`` or ./.featurehouse)."""
+        env = {k[len(ENV_PREFIX) :].lower(): v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
+        root = Path(home if home is not None else env.get("home", DEFAULT_HOME)).expanduser().absolute()
+        values: dict[str, object] = {
+            "catalog": f"sqlite:///{root / 'catalog.db'}",
+            "offline": str(root / "offline"),
+            "online": f"sqlite:///{root / 'online.db'}",
+        }
+        values.update(_read_toml(root / "featurehouse.toml"))
+        known = {f.name for f in fields(cls)} - {"home"}
+        values.update({k: v for k, v in env.items() if k in known})
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - known
+        if unknown:
+            raise SchemaError(
+                f"unknown setting(s) {sorted(unknown)}; expected some of {sorted(known)}",
+                obj="settings",
+                expected=sorted(known),
+                received=sorted(unknown),
+            )
+        if "online_write_batch" in values:
+            values["online_write_batch"] = int(str(values["online_write_batch"]))
+        return cls(home=root, **values)  # type: ignore[arg-type]
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    section = data.get("featurehouse", {})
+    if not isinstance(section, dict):
+        raise SchemaError(f"{path}: [featurehouse] must be a table", obj=str(path))
+    return dict(section)

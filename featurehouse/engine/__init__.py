@@ -1,0 +1,1 @@
+"""Query execution over the offline store: reads, batch preparation and lookups (DuckDB)."""

@@ -1,0 +1,240 @@
+"""A feature group: a versioned table of features about an entity, offline and online."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, overload
+
+from featurehouse import writer
+from featurehouse.errors import DataError, NotFoundError, SchemaError
+from featurehouse.frames import Result
+from featurehouse.ingest import prepare_batch
+from featurehouse.online_sync import rebuild_online, sync_online
+from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from featurehouse.services import Services
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One offline commit of a feature group."""
+
+    version: int
+    timestamp: datetime
+    operation: str
+    rows_inserted: int
+    rows_updated: int
+    rows_deleted: int
+
+
+class FeatureGroup:
+    """Rows about an entity: all history offline (Delta Lake), the latest per key online.
+
+    >>> fg = fs.create_feature_group("transactions", primary_key=["cc_num"], event_time="ts")
+    >>> fg.insert(df).rows_inserted
+    1000
+    """
+
+    def __init__(self, services: Services, spec: FeatureGroupSpec) -> None:
+        self._services = services
+        self._spec = spec
+
+    # -- description ---------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
+    @property
+    def version(self) -> int:
+        return self._spec.version
+
+    @property
+    def primary_key(self) -> list[str]:
+        return list(self._spec.primary_key)
+
+    @property
+    def event_time(self) -> str:
+        return self._spec.event_time
+
+    @property
+    def online(self) -> bool:
+        return self._spec.online
+
+    @property
+    def description(self) -> str:
+        return self._spec.description
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self._spec.tags)
+
+    @property
+    def schema(self) -> pa.Schema | None:
+        """The Arrow schema, or None before the first insert of a group created without one."""
+        return self._spec.schema
+
+    def __repr__(self) -> str:
+        return f"FeatureGroup({self._spec.label}, primary_key={self.primary_key}, online={self.online})"
+
+    def refresh(self) -> FeatureGroup:
+        """Reload the definition from the catalog (another process may have grown the schema)."""
+        entry = self._services.catalog.get(FEATURE_GROUP, self.name, self.version)
+        self._spec = FeatureGroupSpec.from_entry(entry)
+        return self
+
+    # -- writing -------------------------------------------------------------------
+
+    def insert(self, data: Any) -> writer.WriteResult:
+        """Upsert rows on (primary key, event time): pandas, polars, Arrow or a list of dicts.
+
+        A row with the key and event time of a stored row replaces it; within the batch
+        the last duplicate wins. Naive timestamps are taken as UTC. New nullable columns
+        grow the schema in place. Bad data raises before anything is written.
+        """
+        self.refresh()
+        batch = prepare_batch(self._spec, data, self._services.engine)
+        self._spec, result = writer.insert(self._services, self._spec, batch)
+        return result
+
+    def delete(self, keys: Any = None, *, where: str | None = None) -> writer.WriteResult:
+        """Delete all rows of ``keys`` (dicts or a DataFrame of key columns, optionally with
+        the event-time column to delete single rows), or the rows matching ``where``."""
+        self.refresh()
+        if isinstance(keys, Mapping):
+            keys = [keys]
+        return writer.delete(self._services, self._spec, keys=keys, where=where)
+
+    def sync_online(self, rebuild: bool = False) -> int:
+        """Replay offline commits that are not yet in the online store; returns rows written.
+
+        ``rebuild=True`` recomputes the whole online table from the offline store.
+        """
+        self.refresh()
+        self._require_online()
+        if self._spec.schema is None:
+            return 0
+        table = self._services.offline.open(self._spec.table_id)
+        if rebuild:
+            return rebuild_online(self._services, self._spec, table)
+        return sync_online(self._services, self._spec, table)
+
+    # -- reading -------------------------------------------------------------------
+
+    def read(
+        self,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        as_of: int | datetime | str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> Result:
+        """Rows with ``start <= event time < end``, from the table as of a version or time."""
+        spec = self._spec
+        if spec.schema is None:
+            raise NotFoundError(f"feature group {spec.label} has no data yet", obj=spec.label)
+        table = self._services.offline.open(spec.table_id, _as_of(as_of))
+        available = table.schema().to_arrow().names if as_of is not None else spec.schema.names
+        unknown = [c for c in columns or [] if c not in available]
+        if unknown:
+            raise SchemaError(
+                f"feature group {spec.label}: unknown column(s) {unknown}; available {list(available)}",
+                obj=spec.label,
+                column=unknown[0],
+                expected=list(available),
+                received=list(columns or []),
+            )
+        rows = self._services.engine.scan(
+            self._services.offline.dataset(table),
+            columns=columns,
+            time_column=spec.event_time,
+            start=_utc(start),
+            end=_utc(end),
+        )
+        return Result(rows)
+
+    @overload
+    def get_online(self, keys: Mapping[str, Any]) -> Row | None: ...
+
+    @overload
+    def get_online(self, keys: Sequence[Mapping[str, Any]]) -> list[Row | None]: ...
+
+    def get_online(self, keys: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Row | None | list[Row | None]:
+        """The latest row of a key (or of each key); None where the key has no row.
+
+        A row older than the group's ``ttl`` counts as absent.
+        """
+        self._require_online()
+        spec = self._spec
+        if spec.schema is None:
+            return None if isinstance(keys, Mapping) else [None] * len(keys)
+        single = isinstance(keys, Mapping)
+        key_list = [keys] if single else keys
+        rows = self._services.online.read(spec.online_table(), [self._key(k) for k in key_list])
+        if spec.ttl is not None:
+            oldest = datetime.now(UTC) - spec.ttl
+            rows = [r if r is not None and r[spec.event_time] >= oldest else None for r in rows]
+        return rows[0] if single else rows
+
+    def commits(self) -> list[Commit]:
+        """The offline history, oldest first, with the rows each commit changed."""
+        if self._spec.schema is None:
+            return []
+        table = self._services.offline.open(self._spec.table_id)
+        return [_commit(c) for c in reversed(self._services.offline.history(table))]
+
+    def _key(self, key: Any) -> tuple[Any, ...]:
+        spec = self._spec
+        if not isinstance(key, Mapping) or set(key) != set(spec.primary_key):
+            received = sorted(key) if isinstance(key, Mapping) else type(key).__name__
+            raise DataError(
+                f"feature group {spec.label}: a key must be a dict with exactly the fields "
+                f"{list(spec.primary_key)}, received {received}",
+                obj=spec.label,
+                expected=list(spec.primary_key),
+                received=received,
+            )
+        return tuple(key[c] for c in spec.primary_key)
+
+    def _require_online(self) -> None:
+        if not self._spec.online:
+            raise DataError(
+                f"feature group {self._spec.label} is not online; create it with online=True",
+                obj=self._spec.label,
+                expected="online=True",
+                received="online=False",
+            )
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """Naive times are UTC; strings are ISO 8601."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _as_of(value: int | datetime | str | None) -> int | datetime | None:
+    if value is None or isinstance(value, int):
+        return value
+    return _utc(value)
+
+
+def _commit(record: dict[str, Any]) -> Commit:
+    metrics = record.get("operationMetrics", {})
+    operation = record.get("fh.operation") or str(record.get("operation", "")).lower()
+    return Commit(
+        version=int(record["version"]),
+        timestamp=datetime.fromtimestamp(record["timestamp"] / 1000, tz=UTC),
+        operation=operation,
+        rows_inserted=int(metrics.get("num_added_rows", metrics.get("num_target_rows_inserted", 0))),
+        rows_updated=int(metrics.get("num_target_rows_updated", 0)),
+        rows_deleted=int(metrics.get("num_deleted_rows", metrics.get("num_target_rows_deleted", 0))),
+    )

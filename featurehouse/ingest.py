@@ -1,0 +1,138 @@
+"""Preparing a batch for a feature group: conform it to the schema, refuse bad rows, and
+drop in-batch duplicates (the last one wins). Nothing here writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.errors import DataError, SchemaError
+from featurehouse.frames import to_arrow
+from featurehouse.types import (
+    check_column_names,
+    conform_column,
+    infer_schema,
+    storage_type,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from featurehouse.engine.base import Engine
+    from featurehouse.spec import FeatureGroupSpec
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    table: pa.Table
+    schema: pa.Schema
+    added_columns: tuple[str, ...]
+    duplicates_dropped: int
+
+
+def prepare_batch(spec: FeatureGroupSpec, data: Any, engine: Engine) -> PreparedBatch:
+    """Validate and conform ``data`` for ``spec``; raise before anything is written."""
+    obj = f"feature group {spec.label}"
+    table = to_arrow(obj, data)
+    if table.num_rows == 0:
+        raise DataError(f"{obj}: the insert is empty (0 rows)", obj=spec.label, expected=">= 1 row", received=0)
+    check_column_names(obj, table.column_names)
+    for column in [*spec.primary_key, spec.event_time]:
+        if column not in table.column_names:
+            kind = "event-time" if column == spec.event_time else "primary-key"
+            raise SchemaError(
+                f"{obj}: the {kind} column {column!r} is missing; received columns {table.column_names}",
+                obj=spec.label,
+                column=column,
+                expected=column,
+                received=table.column_names,
+            )
+    schema, added = _target_schema(obj, spec, table)
+    import pyarrow as pa
+
+    columns = [conform_column(obj, f.name, table.column(f.name), f.type) for f in schema]
+    table = pa.Table.from_arrays(columns, schema=schema)
+    _refuse_null_keys(obj, spec, table)
+    deduped = engine.last_per_group(table, [*spec.primary_key, spec.event_time])
+    return PreparedBatch(deduped, schema, added, table.num_rows - deduped.num_rows)
+
+
+def _target_schema(obj: str, spec: FeatureGroupSpec, table: pa.Table) -> tuple[pa.Schema, tuple[str, ...]]:
+    """The schema after this batch: the stored one, grown by nullable new columns."""
+    import pyarrow as pa
+
+    if spec.schema is None:
+        return infer_schema(obj, table, spec.event_time), ()
+    missing = [n for n in spec.schema.names if n not in table.column_names]
+    if missing:
+        raise SchemaError(
+            f"{obj}: column(s) {missing} missing from the insert; expected {spec.schema.names}",
+            obj=spec.label,
+            column=missing[0],
+            expected=spec.schema.names,
+            received=table.column_names,
+        )
+    added = [n for n in table.column_names if n not in spec.schema.names]
+    fields = list(spec.schema)
+    for name in added:
+        t = table.schema.field(name).type
+        stored = storage_type(t)
+        if stored is None or pa.types.is_null(t):
+            raise SchemaError(
+                f"{obj}: new column {name!r} has type {t}, which cannot be added; add columns with "
+                "a storable type, or create a new version of the feature group",
+                obj=spec.label,
+                column=name,
+                received=str(t),
+            )
+        fields.append(pa.field(name, stored, nullable=True))
+    return pa.schema(fields), tuple(added)
+
+
+def _refuse_null_keys(obj: str, spec: FeatureGroupSpec, table: pa.Table) -> None:
+    for column in [*spec.primary_key, spec.event_time]:
+        nulls = table.column(column).null_count
+        if nulls:
+            kind = "event-time" if column == spec.event_time else "primary-key"
+            raise DataError(
+                f"{obj}: {nulls} row(s) have a null {kind} value in column {column!r}",
+                obj=spec.label,
+                column=column,
+                expected="no nulls",
+                received=f"{nulls} null(s)",
+            )
+
+
+def conform_keys(spec: FeatureGroupSpec, data: Any, allow_event_time: bool = True) -> pa.Table:
+    """A table of key values (and optionally event times) in the stored types."""
+    import pyarrow as pa
+
+    obj = f"feature group {spec.label}"
+    assert spec.schema is not None
+    table = to_arrow(obj, data)
+    allowed = [*spec.primary_key, spec.event_time] if allow_event_time else list(spec.primary_key)
+    unknown = [c for c in table.column_names if c not in allowed]
+    missing = [c for c in spec.primary_key if c not in table.column_names]
+    if unknown or missing:
+        raise SchemaError(
+            f"{obj}: keys must have the columns {list(spec.primary_key)}"
+            + (f"; missing {missing}" if missing else "")
+            + (f"; unknown {unknown}" if unknown else ""),
+            obj=spec.label,
+            column=(missing or unknown)[0],
+            expected=list(spec.primary_key),
+            received=table.column_names,
+        )
+    names = [c for c in allowed if c in table.column_names]
+    columns = [conform_column(obj, c, table.column(c), spec.schema.field(c).type) for c in names]
+    keys = pa.Table.from_arrays(columns, names=names)
+    for column in names:
+        if keys.column(column).null_count:
+            raise DataError(
+                f"{obj}: null value in key column {column!r}",
+                obj=spec.label,
+                column=column,
+                expected="no nulls",
+                received="null",
+            )
+    return keys

@@ -1,0 +1,218 @@
+"""Delta Lake tables, one per feature group version, on local disk or object storage.
+
+Every commit carries ``fh.*`` metadata (a commit id, the operation and its row
+counts), so history can be read back from Delta itself, which is the source of
+truth. Change data feed is on, so the online store can replay commits it missed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.errors import BackendError, ConflictError, NotFoundError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    from deltalake import DeltaTable
+
+TABLE_CONFIGURATION = {"delta.enableChangeDataFeed": "true"}
+COMMIT_ID = "fh.commit_id"
+
+
+def _quote(name: str) -> str:
+    return f"`{name}`"
+
+
+def _translate(obj: str, exc: Exception) -> Exception:
+    """Delta errors become featurehouse errors; a lost commit race is retryable."""
+    from deltalake.exceptions import CommitFailedError, TableNotFoundError
+
+    if isinstance(exc, CommitFailedError):
+        return ConflictError(f"{obj}: a concurrent commit won ({exc})", obj=obj)
+    if isinstance(exc, TableNotFoundError):
+        return NotFoundError(f"{obj}: no offline table ({exc})", obj=obj)
+    return BackendError(f"{obj}: offline store failed: {exc}", obj=obj)
+
+
+class DeltaOfflineStore:
+    def __init__(self, root: str, storage_options: dict[str, str] | None = None) -> None:
+        self._root = root
+        self._storage_options = storage_options
+
+    def uri(self, table_id: str) -> str:
+        if "://" in self._root:
+            return f"{self._root.rstrip('/')}/{table_id}"
+        return str(Path(self._root) / table_id)
+
+    def create(self, table_id: str, schema: pa.Schema) -> None:
+        """Create an empty table; a table that exists already is left as it is."""
+        from deltalake import DeltaTable
+
+        if DeltaTable.is_deltatable(self.uri(table_id), self._storage_options):
+            return
+        try:
+            DeltaTable.create(
+                self.uri(table_id),
+                schema=schema,
+                mode="ignore",
+                configuration=TABLE_CONFIGURATION,
+                storage_options=self._storage_options,
+            )
+        except Exception as exc:
+            if not DeltaTable.is_deltatable(self.uri(table_id), self._storage_options):
+                raise _translate(table_id, exc) from exc
+
+    def open(self, table_id: str, as_of: int | datetime | None = None) -> DeltaTable:
+        from deltalake import DeltaTable
+
+        try:
+            table = DeltaTable(self.uri(table_id), storage_options=self._storage_options)
+            if as_of is not None:
+                table.load_as_version(as_of)
+        except Exception as exc:
+            if isinstance(exc, ValueError | OSError) or "version" in str(exc).lower():
+                raise NotFoundError(
+                    f"{table_id}: no version as of {as_of!r} ({exc})", obj=table_id, received=as_of
+                ) from exc
+            raise _translate(table_id, exc) from exc
+        return table
+
+    def dataset(self, table: DeltaTable) -> ds.Dataset:
+        return table.to_pyarrow_dataset()
+
+    def append(self, table: DeltaTable, data: pa.Table, metadata: dict[str, Any]) -> int:
+        """Append rows in one commit (growing the schema if ``data`` has new columns)."""
+        from deltalake import CommitProperties, write_deltalake
+
+        commit_id = uuid.uuid4().hex
+        try:
+            write_deltalake(
+                table,
+                data,
+                mode="append",
+                schema_mode="merge",
+                commit_properties=CommitProperties(
+                    custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
+                ),
+            )
+        except Exception as exc:
+            raise _translate(table.table_uri, exc) from exc
+        return self._version_of(table, commit_id)
+
+    def upsert(
+        self,
+        table: DeltaTable,
+        data: pa.Table,
+        match_columns: list[str],
+        metadata: dict[str, Any],
+        prune: dict[str, tuple[Any, Any]],
+    ) -> tuple[int, dict[str, Any]]:
+        """Merge ``data`` on ``match_columns``: matches are replaced, the rest inserted.
+
+        ``prune`` gives, per column, the (min, max) of ``data``; the bounds go into
+        the merge predicate so that Delta skips files whose statistics lie outside
+        them, and only files that can hold a match are rewritten.
+        """
+        from deltalake import CommitProperties
+
+        predicate = " AND ".join(f"t.{_quote(c)} = s.{_quote(c)}" for c in match_columns)
+        for column, (low, high) in prune.items():
+            predicate += f" AND t.{_quote(column)} >= {_literal(low)} AND t.{_quote(column)} <= {_literal(high)}"
+        commit_id = uuid.uuid4().hex
+        try:
+            metrics = (
+                table.merge(
+                    data,
+                    predicate,
+                    source_alias="s",
+                    target_alias="t",
+                    merge_schema=True,
+                    commit_properties=CommitProperties(
+                        custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
+                    ),
+                )
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute()
+            )
+        except Exception as exc:
+            raise _translate(table.table_uri, exc) from exc
+        return self._version_of(table, commit_id), metrics
+
+    def delete_matching(
+        self, table: DeltaTable, keys: pa.Table, metadata: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        """Delete every row whose ``keys.column_names`` values equal a row of ``keys``."""
+        from deltalake import CommitProperties
+
+        predicate = " AND ".join(f"t.{_quote(c)} = s.{_quote(c)}" for c in keys.column_names)
+        commit_id = uuid.uuid4().hex
+        try:
+            metrics = (
+                table.merge(
+                    keys,
+                    predicate,
+                    source_alias="s",
+                    target_alias="t",
+                    commit_properties=CommitProperties(
+                        custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
+                    ),
+                )
+                .when_matched_delete()
+                .execute()
+            )
+        except Exception as exc:
+            raise _translate(table.table_uri, exc) from exc
+        return self._version_of(table, commit_id), metrics
+
+    def delete_where(
+        self, table: DeltaTable, predicate: str, metadata: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        from deltalake import CommitProperties
+
+        commit_id = uuid.uuid4().hex
+        try:
+            metrics = table.delete(
+                predicate,
+                commit_properties=CommitProperties(
+                    custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
+                ),
+            )
+        except Exception as exc:
+            raise _translate(table.table_uri, exc) from exc
+        return self._version_of(table, commit_id), metrics
+
+    def history(self, table: DeltaTable, limit: int | None = None) -> list[dict[str, Any]]:
+        """Commits, newest first, as Delta records them."""
+        return list(table.history(limit))
+
+    def changes(self, table: DeltaTable, start: int, end: int) -> pa.Table:
+        """Rows changed by versions ``start..end`` (inclusive), with ``_change_type``."""
+        import pyarrow as pa
+
+        reader = table.load_cdf(starting_version=start, ending_version=end)
+        return pa.table(reader.read_all())
+
+    def _version_of(self, table: DeltaTable, commit_id: str) -> int:
+        """The version our commit got, found by its id (other writers may have committed since)."""
+        table.update_incremental()
+        for limit in (16, None):
+            for commit in table.history(limit):
+                if commit.get(COMMIT_ID) == commit_id:
+                    return int(commit["version"])
+        raise BackendError(f"{table.table_uri}: commit {commit_id} not found in history", obj=table.table_uri)
+
+
+def _literal(value: Any) -> str:
+    """A SQL literal for a merge predicate bound."""
+    if isinstance(value, datetime):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)

@@ -1,0 +1,1 @@
+"""The online store: the latest row per primary key, for low-latency lookups."""

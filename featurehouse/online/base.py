@@ -1,0 +1,86 @@
+"""The online store protocol, and how a URI picks the backend.
+
+A backend stores rows by primary key. The rule "the greatest event time wins"
+is enforced by each backend atomically in ``write_latest`` (a compare on the
+event time inside the store), because two writers may race; everything else
+(which rows to write, replay, repair) lives once, above the backends.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from featurehouse.errors import InvalidNameError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Key = tuple[Any, ...]
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OnlineTable:
+    """What a backend needs to know of a feature group: its id, schema and keys."""
+
+    name: str
+    schema: pa.Schema
+    primary_key: tuple[str, ...]
+    event_time: str
+
+    @property
+    def value_columns(self) -> list[str]:
+        return [n for n in self.schema.names if n not in self.primary_key]
+
+
+class OnlineStore(Protocol):
+    def write_latest(self, table: OnlineTable, rows: pa.Table) -> None:
+        """Store each row unless its key already holds a row with a greater event time.
+
+        ``rows`` hold at most one row per key. An equal event time replaces (a correction).
+        """
+        ...
+
+    def overwrite(self, table: OnlineTable, rows: pa.Table) -> None:
+        """Store each row whatever is stored for its key (used to repair after deletes)."""
+        ...
+
+    def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
+        """The stored row of each key, in order; None for a key with no row."""
+        ...
+
+    def delete(self, table: OnlineTable, keys: Sequence[Key]) -> None:
+        """Remove the rows of these keys; unknown keys are ignored."""
+        ...
+
+    def drop(self, table: OnlineTable) -> None:
+        """Remove every row of the table."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# URI scheme -> "module:class". Drivers load only when their scheme is used.
+BACKENDS = {
+    "sqlite": "featurehouse.online.sqlite:SqliteOnlineStore",
+    "redis": "featurehouse.online.redis:RedisOnlineStore",
+    "rediss": "featurehouse.online.redis:RedisOnlineStore",
+}
+
+
+def open_online_store(uri: str) -> OnlineStore:
+    """Open the online store at ``uri`` (``sqlite:///path`` or ``redis://host:port/db``)."""
+    scheme = uri.split(":", 1)[0]
+    if scheme not in BACKENDS:
+        raise InvalidNameError(
+            f"unknown online store URI scheme {scheme!r}; expected one of {sorted(BACKENDS)}",
+            obj="online store",
+            expected=sorted(BACKENDS),
+            received=scheme,
+        )
+    module, cls = BACKENDS[scheme].split(":")
+    store: OnlineStore = getattr(importlib.import_module(module), cls)(uri)
+    return store

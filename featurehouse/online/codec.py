@@ -1,0 +1,87 @@
+"""Arrow columns <-> plain Python scalars that any key-value store can hold.
+
+Timestamps travel as integer microseconds since the epoch (UTC), dates as days,
+decimals as strings and nested values as JSON text; reads turn them back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_DATE = date(1970, 1, 1)
+Decoder = Callable[[Any], Any] | None
+
+
+def encode_column(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    """Python scalars for one column, in the stored encoding."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    t = column.type
+    if pt.is_timestamp(t):
+        return column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist()  # type: ignore[no-any-return]
+    if pt.is_date32(t):
+        return column.cast(pa.int32()).to_pylist()  # type: ignore[no-any-return]
+    if pt.is_decimal(t):
+        return [None if v is None else str(v) for v in column.to_pylist()]
+    if pt.is_nested(t):
+        return [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()]
+    return column.to_pylist()  # type: ignore[no-any-return]
+
+
+def encode_rows(table: pa.Table, columns: list[str]) -> list[tuple[Any, ...]]:
+    """Rows of ``table`` as tuples of stored scalars, in ``columns`` order."""
+    return list(zip(*(encode_column(table.column(c)) for c in columns), strict=True))
+
+
+def encode_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A lookup key in the stored encoding (timestamps and dates become integers)."""
+    return tuple(_encode_scalar(v) for v in key)
+
+
+def _encode_scalar(value: Any) -> Any:
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return (aware - EPOCH) // timedelta(microseconds=1)
+    if isinstance(value, date):
+        return (value - EPOCH_DATE).days
+    return value
+
+
+def decoder(t: pa.DataType) -> Decoder:
+    """The function that turns a stored scalar of type ``t`` back, or None when it is as-is."""
+    import pyarrow.types as pt
+
+    if pt.is_timestamp(t):
+        return lambda v: EPOCH + timedelta(microseconds=v)
+    if pt.is_date32(t):
+        return lambda v: EPOCH_DATE + timedelta(days=v)
+    if pt.is_decimal(t):
+        return Decimal
+    if pt.is_nested(t):
+        return json.loads
+    return None
+
+
+def row_decoder(schema: pa.Schema, columns: list[str]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    """A fast function from a stored tuple (in ``columns`` order) to a row dict."""
+    decoders = [(i, d) for i, c in enumerate(columns) if (d := decoder(schema.field(c).type))]
+    if not decoders:
+        return lambda values: dict(zip(columns, values, strict=True))
+
+    def decode(values: tuple[Any, ...]) -> dict[str, Any]:
+        out = list(values)
+        for i, d in decoders:
+            if out[i] is not None:
+                out[i] = d(out[i])
+        return dict(zip(columns, out, strict=True))
+
+    return decode

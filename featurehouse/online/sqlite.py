@@ -1,0 +1,154 @@
+"""The embedded online store: one SQLite database (WAL), one table per feature group version."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.errors import BackendError
+from featurehouse.online.base import Key, OnlineTable, Row
+from featurehouse.online.codec import encode_key, encode_rows, row_decoder
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+BATCH = 50_000
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_type(t: pa.DataType) -> str:
+    import pyarrow.types as pt
+
+    if pt.is_integer(t) or pt.is_boolean(t) or pt.is_timestamp(t) or pt.is_date(t):
+        return "INTEGER"
+    if pt.is_floating(t):
+        return "REAL"
+    if pt.is_binary(t):
+        return "BLOB"
+    return "TEXT"
+
+
+@dataclass
+class _Prepared:
+    """SQL and decoder of one table, built once per process and schema."""
+
+    columns: list[str]
+    upsert_latest: str
+    replace: str
+    select: str
+    delete: str
+    decode: Callable[[tuple[Any, ...]], Row]
+    bools: list[int]
+
+
+class SqliteOnlineStore:
+    def __init__(self, uri: str) -> None:
+        path = uri.split(":///", 1)[1] if ":///" in uri else ":memory:"
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.Lock()
+        self._prepared: dict[str, tuple[pa.Schema, _Prepared]] = {}
+
+    def _table(self, table: OnlineTable) -> _Prepared:
+        cached = self._prepared.get(table.name)
+        if cached is not None and cached[0] is table.schema:
+            return cached[1]
+        with self._lock:
+            prepared = self._ensure(table)
+        self._prepared[table.name] = (table.schema, prepared)
+        return prepared
+
+    def _ensure(self, table: OnlineTable) -> _Prepared:
+        import pyarrow.types as pt
+
+        name = _quote("fg_" + table.name)
+        columns = list(table.schema.names)
+        defs = ", ".join(f"{_quote(c)} {_sql_type(table.schema.field(c).type)}" for c in columns)
+        pk = ", ".join(_quote(c) for c in table.primary_key)
+        self._conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({defs}, PRIMARY KEY ({pk})) WITHOUT ROWID")
+        existing = {r[1] for r in self._conn.execute(f"PRAGMA table_info({name})")}
+        for c in columns:
+            if c not in existing:  # additive schema evolution
+                try:
+                    self._conn.execute(
+                        f"ALTER TABLE {name} ADD COLUMN {_quote(c)} {_sql_type(table.schema.field(c).type)}"
+                    )
+                except sqlite3.OperationalError as exc:
+                    if "duplicate column" not in str(exc):  # another process added it first
+                        raise
+        cols = ", ".join(_quote(c) for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        ts = _quote(table.event_time)
+        updates = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in columns)
+        key_match = " AND ".join(f"{_quote(c)} = ?" for c in table.primary_key)
+        return _Prepared(
+            columns=columns,
+            upsert_latest=(
+                f"INSERT INTO {name} ({cols}) VALUES ({marks}) ON CONFLICT ({pk}) DO UPDATE SET "
+                f"{updates} WHERE excluded.{ts} >= {name}.{ts}"
+            ),
+            replace=f"INSERT OR REPLACE INTO {name} ({cols}) VALUES ({marks})",
+            select=f"SELECT {cols} FROM {name} WHERE {key_match}",
+            delete=f"DELETE FROM {name} WHERE {key_match}",
+            decode=row_decoder(table.schema, columns),
+            bools=[i for i, c in enumerate(columns) if pt.is_boolean(table.schema.field(c).type)],
+        )
+
+    def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        try:
+            with self._lock:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for start in range(0, len(rows), BATCH):
+                        self._conn.executemany(sql, rows[start : start + BATCH])
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            raise BackendError(f"online store (sqlite) write failed: {exc}", obj="online store", retryable=True) from exc
+
+    def write_latest(self, table: OnlineTable, rows: pa.Table) -> None:
+        prepared = self._table(table)
+        self._write(prepared.upsert_latest, encode_rows(rows, prepared.columns))
+
+    def overwrite(self, table: OnlineTable, rows: pa.Table) -> None:
+        prepared = self._table(table)
+        self._write(prepared.replace, encode_rows(rows, prepared.columns))
+
+    def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
+        prepared = self._table(table)
+        out: list[Row | None] = []
+        with self._lock:
+            cursor = self._conn.cursor()
+            for key in keys:
+                values = cursor.execute(prepared.select, encode_key(key)).fetchone()
+                if values is not None and prepared.bools:
+                    values = list(values)
+                    for i in prepared.bools:
+                        if values[i] is not None:
+                            values[i] = bool(values[i])
+                out.append(None if values is None else prepared.decode(values))
+        return out
+
+    def delete(self, table: OnlineTable, keys: Sequence[Key]) -> None:
+        prepared = self._table(table)
+        self._write(prepared.delete, [encode_key(k) for k in keys])
+
+    def drop(self, table: OnlineTable) -> None:
+        with self._lock:
+            self._conn.execute(f"DROP TABLE IF EXISTS {_quote('fg_' + table.name)}")
+        self._prepared.pop(table.name, None)
+
+    def close(self) -> None:
+        self._conn.close()

@@ -1,0 +1,127 @@
+"""Keeping the online store in step with the offline store.
+
+The catalog records, per online feature group, the last Delta version applied
+online (``online_version``). After each commit the writer applies every version
+up to its own: its own rows straight from memory, any version a crashed or
+concurrent writer left behind from Delta's change data feed. Writes to the online
+store are idempotent (the greatest event time wins), so replaying twice is harmless.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from featurehouse.catalog.base import JsonBody, update_with_retry
+from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    from featurehouse.services import Services
+
+CHANGE_TYPE = "_change_type"
+CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
+
+
+def sync_online(
+    services: Services,
+    spec: FeatureGroupSpec,
+    table: DeltaTable,
+    up_to: int | None = None,
+    own: tuple[int, pa.Table] | None = None,
+) -> int:
+    """Apply offline versions not yet online, through ``up_to`` (default: the latest).
+
+    ``own`` is ``(version, rows)`` of a commit whose rows the caller holds. Returns the
+    number of rows written to the online store.
+    """
+    if not spec.online or spec.schema is None:
+        return 0
+    target = table.version() if up_to is None else up_to
+    applied = int(services.catalog.get(FEATURE_GROUP, spec.name, spec.version).body["online_version"])
+    if applied >= target:
+        return 0
+    written = 0
+    replay_end = own[0] - 1 if own is not None and own[0] == target else target
+    if replay_end > applied:
+        written += _replay(services, spec, table, applied + 1, replay_end)
+    if own is not None and own[0] == target:
+        rows = services.engine.last_per_group(own[1], spec.primary_key, order=spec.event_time)
+        services.online.write_latest(spec.online_table(), rows)
+        written += rows.num_rows
+    _advance(services, spec, target)
+    return written
+
+
+def _replay(services: Services, spec: FeatureGroupSpec, table: DeltaTable, start: int, end: int) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    changes = services.offline.changes(table, start, end)
+    if changes.num_rows == 0:
+        return 0
+    kind = changes.column(CHANGE_TYPE).cast("string")
+    data = changes.drop_columns([c for c in CDF_COLUMNS if c in changes.column_names])
+    schema = spec.schema
+    assert schema is not None
+    data = _align(data, schema)
+    upserts = data.filter(pc.is_in(kind, pa.array(["insert", "update_postimage"])))
+    deletes = data.filter(pc.equal(kind, "delete")).select(list(spec.primary_key))
+    online_table = spec.online_table()
+    written = 0
+    if upserts.num_rows:
+        latest = services.engine.last_per_group(upserts, spec.primary_key, order=spec.event_time)
+        services.online.write_latest(online_table, latest)
+        written += latest.num_rows
+    if deletes.num_rows:
+        written += repair_keys(services, spec, table, deletes)
+    return written
+
+
+def repair_keys(services: Services, spec: FeatureGroupSpec, table: DeltaTable, keys: pa.Table) -> int:
+    """Set the online rows of ``keys`` to what the offline table holds now (or remove them)."""
+    keys = services.engine.last_per_group(keys, spec.primary_key)
+    dataset = services.offline.dataset(table)
+    truth = _align(services.engine.latest_rows(dataset, keys, spec.event_time), spec.schema)
+    online_table = spec.online_table()
+    if truth.num_rows:
+        services.online.overwrite(online_table, truth)
+    present = set(zip(*(truth.column(c).to_pylist() for c in spec.primary_key), strict=True))
+    gone = [k for k in zip(*(keys.column(c).to_pylist() for c in spec.primary_key), strict=True) if k not in present]
+    if gone:
+        services.online.delete(online_table, gone)
+    return truth.num_rows + len(gone)
+
+
+def rebuild_online(services: Services, spec: FeatureGroupSpec, table: DeltaTable) -> int:
+    """Replace the online rows with the latest row per key of the whole offline table."""
+    online_table = spec.online_table()
+    services.online.drop(online_table)
+    rows = services.engine.scan(services.offline.dataset(table))
+    latest = services.engine.last_per_group(_align(rows, spec.schema), spec.primary_key, order=spec.event_time)
+    if latest.num_rows:
+        services.online.overwrite(online_table, latest)
+    _advance(services, spec, table.version(), force=True)
+    return latest.num_rows
+
+
+def _align(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
+    """Columns in schema order; columns added after these rows were written come as nulls."""
+    import pyarrow as pa
+
+    assert schema is not None
+    columns = [
+        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _advance(services: Services, spec: FeatureGroupSpec, version: int, force: bool = False) -> None:
+    def change(body: JsonBody) -> JsonBody | None:
+        if body["online_version"] >= version and not force:
+            return None
+        return {**body, "online_version": version}
+
+    update_with_retry(services.catalog, FEATURE_GROUP, spec.name, spec.version, change)

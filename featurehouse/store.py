@@ -1,0 +1,140 @@
+"""The feature store: the entry point to a project's objects (a thin facade over its services)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.config import Settings
+from featurehouse.errors import AlreadyExistsError, SchemaError
+from featurehouse.feature_group import FeatureGroup
+from featurehouse.services import Services
+from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.types import check_column_names, check_object_name, check_schema
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def connect(
+    home: str | os.PathLike[str] | None = None,
+    *,
+    catalog: str | None = None,
+    offline: str | None = None,
+    online: str | None = None,
+) -> FeatureStore:
+    """Open (or create) a project: ``./.featurehouse``, ``$FEATUREHOUSE_HOME``, or ``home``.
+
+    >>> fs = featurehouse.connect()                     # embedded: SQLite + Delta + DuckDB
+    >>> fs = featurehouse.connect("/srv/fh", online="redis://127.0.0.1:6379/0")
+    """
+    return FeatureStore(Settings.load(home, catalog=catalog, offline=offline, online=online))
+
+
+class FeatureStore:
+    """A project's feature groups (and, later, views, models and deployments)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._services = Services(settings)
+
+    def __enter__(self) -> FeatureStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._services.close()
+
+    def __repr__(self) -> str:
+        return f"FeatureStore({str(self.settings.home)!r})"
+
+    def create_feature_group(
+        self,
+        name: str,
+        *,
+        primary_key: Sequence[str],
+        event_time: str,
+        version: int | None = None,
+        online: bool = False,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+        ttl: timedelta | float | None = None,
+        owner: str | None = None,
+        schema: pa.Schema | None = None,
+    ) -> FeatureGroup:
+        """Define a feature group. ``version`` defaults to one above the latest.
+
+        The schema is inferred from the first insert when not given. ``ttl`` (a timedelta
+        or seconds) makes older rows count as absent.
+        """
+        check_object_name("feature group", name)
+        label = f"{name}:{version if version is not None else 'new'}"
+        if isinstance(primary_key, str):
+            primary_key = [primary_key]
+        if not primary_key:
+            raise SchemaError(
+                f"feature group {label}: primary_key needs at least one column",
+                obj=label,
+                expected="one or more columns",
+                received=list(primary_key),
+            )
+        check_column_names(f"feature group {label}", [*primary_key, event_time])
+        if event_time in primary_key:
+            raise SchemaError(
+                f"feature group {label}: the event-time column {event_time!r} cannot be in the primary key",
+                obj=label,
+                column=event_time,
+            )
+        if version is None:
+            existing = self._services.catalog.list(FEATURE_GROUP, name)
+            version = max((e.version for e in existing), default=0) + 1
+        if not isinstance(version, int) or version < 1:
+            raise SchemaError(
+                f"feature group {name!r}: version must be a positive integer, received {version!r}",
+                obj=name,
+                expected="int >= 1",
+                received=version,
+            )
+        if ttl is not None and not isinstance(ttl, timedelta):
+            ttl = timedelta(seconds=float(ttl))
+        spec = FeatureGroupSpec(
+            name=name,
+            version=version,
+            primary_key=tuple(primary_key),
+            event_time=event_time,
+            online=online,
+            description=description,
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+            ttl=ttl,
+            owner=owner,
+        )
+        if schema is not None:
+            spec = spec.with_schema(check_schema(f"feature group {spec.label}", schema, primary_key, event_time))
+        try:
+            entry = self._services.catalog.create(FEATURE_GROUP, name, version, spec.to_body())
+        except AlreadyExistsError as exc:
+            raise AlreadyExistsError(
+                f"feature group {spec.label} already exists; get it with get_feature_group("
+                f"{name!r}, version={version}) or create version {version + 1}",
+                obj=spec.label,
+            ) from exc
+        if spec.schema is not None:
+            self._services.offline.create(spec.table_id, spec.schema)
+        return FeatureGroup(self._services, FeatureGroupSpec.from_entry(entry))
+
+    def get_feature_group(self, name: str, version: int | None = None) -> FeatureGroup:
+        """A feature group by name: the latest version, or ``version``."""
+        entry = self._services.catalog.get(FEATURE_GROUP, name, version)
+        return FeatureGroup(self._services, FeatureGroupSpec.from_entry(entry))
+
+    def list_feature_groups(self, name: str | None = None) -> list[FeatureGroup]:
+        """Every feature group version (of ``name``), ordered by name and version."""
+        return [
+            FeatureGroup(self._services, FeatureGroupSpec.from_entry(e))
+            for e in self._services.catalog.list(FEATURE_GROUP, name)
+        ]
+

@@ -1,0 +1,224 @@
+"""Feature types <-> Arrow types: names, normalization, schema conformance and evolution.
+
+Stored types are the ones Delta Lake can hold. Timestamps are stored as
+``timestamp[us, tz=UTC]``; a naive timestamp is taken as UTC, an aware one is
+converted to UTC.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.errors import InvalidNameError, SchemaError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+OBJECT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# Names the store uses for its own bookkeeping columns.
+RESERVED_PREFIX = "_fh_"
+
+
+def check_object_name(kind: str, name: object) -> str:
+    """Return ``name`` if it is a valid object name (lower case, digits, underscores)."""
+    if not isinstance(name, str) or not OBJECT_NAME.match(name):
+        raise InvalidNameError(
+            f"invalid {kind} name {name!r}: expected lower-case letters, digits and "
+            "underscores, starting with a letter, at most 63 characters",
+            obj=str(name),
+            expected=OBJECT_NAME.pattern,
+            received=name,
+        )
+    return name
+
+
+def check_column_names(obj: str, names: Sequence[str]) -> None:
+    for name in names:
+        if not isinstance(name, str) or not COLUMN_NAME.match(name) or name.startswith(RESERVED_PREFIX):
+            raise InvalidNameError(
+                f"{obj}: invalid column name {name!r}: expected letters, digits and underscores, "
+                f"starting with a letter or underscore, not starting with {RESERVED_PREFIX!r}",
+                obj=obj,
+                column=str(name),
+                expected=COLUMN_NAME.pattern,
+                received=name,
+            )
+
+
+def utc_timestamp() -> pa.DataType:
+    import pyarrow as pa
+
+    return pa.timestamp("us", tz="UTC")
+
+
+def storage_type(t: pa.DataType) -> pa.DataType | None:
+    """The type a column of type ``t`` is stored as, or None if it cannot be stored."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if pt.is_dictionary(t):
+        return storage_type(t.value_type)
+    if pt.is_boolean(t) or t in (pa.int8(), pa.int16(), pa.int32(), pa.int64()):
+        return t
+    if pt.is_unsigned_integer(t):
+        return pa.int64()
+    if pt.is_float16(t):
+        return pa.float32()
+    if pt.is_float32(t) or pt.is_float64(t) or pt.is_decimal128(t):
+        return t
+    if pt.is_string(t) or pt.is_large_string(t) or pt.is_string_view(t):
+        return pa.string()
+    if pt.is_binary(t) or pt.is_large_binary(t) or pt.is_binary_view(t):
+        return pa.binary()
+    if pt.is_date(t):
+        return pa.date32()
+    if pt.is_timestamp(t):
+        return utc_timestamp()
+    if pt.is_list(t) or pt.is_large_list(t):
+        inner = storage_type(t.value_type)
+        return pa.list_(inner) if inner is not None else None
+    if pt.is_struct(t):
+        children = [(f.name, storage_type(f.type)) for f in t]
+        if any(c is None for _, c in children):
+            return None
+        return pa.struct(children)
+    return None
+
+
+def _is_widening(got: pa.DataType, expected: pa.DataType) -> bool:
+    """Can every value of ``got`` be held by ``expected`` without loss of meaning?"""
+    import pyarrow.types as pt
+
+    if pt.is_integer(got) and pt.is_integer(expected):
+        return bool(expected.bit_width >= got.bit_width or pt.is_unsigned_integer(got))
+    if pt.is_integer(got) and pt.is_floating(expected):
+        return True
+    if pt.is_floating(got) and pt.is_floating(expected):
+        return bool(expected.bit_width >= got.bit_width)
+    if pt.is_date(got) and pt.is_timestamp(expected):
+        return True
+    return False
+
+
+def conform_column(obj: str, name: str, column: Any, expected: pa.DataType) -> Any:
+    """Cast ``column`` to ``expected`` or raise a SchemaError naming the column and both types."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    got = column.type
+    if got == expected:
+        return column
+    if pa.types.is_null(got) or storage_type(got) == expected or _is_widening(got, expected):
+        try:
+            # Truncating nanoseconds to microseconds is the one loss we accept.
+            safe = not (pa.types.is_timestamp(got) and got.unit == "ns")
+            return pc.cast(column, expected, safe=safe)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SchemaError(
+                f"{obj}: column {name!r} expected {expected}, received {got} with values that do "
+                f"not fit ({exc})",
+                obj=obj,
+                column=name,
+                expected=str(expected),
+                received=str(got),
+            ) from exc
+    raise SchemaError(
+        f"{obj}: column {name!r} expected {expected}, received {got}",
+        obj=obj,
+        column=name,
+        expected=str(expected),
+        received=str(got),
+    )
+
+
+def infer_schema(obj: str, table: pa.Table, event_time: str) -> pa.Schema:
+    """The stored schema for a first insert: storable types, the event time as a UTC timestamp."""
+    import pyarrow as pa
+
+    fields = []
+    for field in table.schema:
+        t = storage_type(field.type)
+        if pa.types.is_null(field.type):
+            raise SchemaError(
+                f"{obj}: cannot infer the type of column {field.name!r}: every value is null; "
+                "pass schema= to create_feature_group",
+                obj=obj,
+                column=field.name,
+                expected="a column with at least one value",
+                received="null",
+            )
+        if t is None:
+            raise SchemaError(
+                f"{obj}: column {field.name!r} has type {field.type}, which cannot be stored",
+                obj=obj,
+                column=field.name,
+                expected="bool, int, float, decimal, string, binary, date, timestamp, list, struct",
+                received=str(field.type),
+            )
+        if field.name == event_time:
+            t = _event_time_type(obj, field.name, t)
+        fields.append(pa.field(field.name, t))
+    return pa.schema(fields)
+
+
+def _event_time_type(obj: str, name: str, t: pa.DataType) -> pa.DataType:
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return utc_timestamp()
+    raise SchemaError(
+        f"{obj}: event-time column {name!r} expected a timestamp or date, received {t}",
+        obj=obj,
+        column=name,
+        expected="timestamp",
+        received=str(t),
+    )
+
+
+def check_schema(obj: str, schema: pa.Schema, primary_key: Sequence[str], event_time: str) -> pa.Schema:
+    """Validate a declared schema and return it in stored types."""
+    import pyarrow as pa
+
+    check_column_names(obj, schema.names)
+    fields = []
+    for field in schema:
+        t = storage_type(field.type)
+        if t is None:
+            raise SchemaError(
+                f"{obj}: column {field.name!r} has type {field.type}, which cannot be stored",
+                obj=obj,
+                column=field.name,
+                received=str(field.type),
+            )
+        if field.name == event_time:
+            t = _event_time_type(obj, field.name, t)
+        fields.append(pa.field(field.name, t))
+    result = pa.schema(fields)
+    for column in [*primary_key, event_time]:
+        if column not in result.names:
+            raise SchemaError(
+                f"{obj}: the schema has no column {column!r} (a primary-key or event-time column)",
+                obj=obj,
+                column=column,
+                expected=column,
+                received=result.names,
+            )
+    return result
+
+
+def schema_to_json(schema: pa.Schema) -> dict[str, Any]:
+    """A JSON-able schema: readable field list plus the exact Arrow IPC bytes."""
+    return {
+        "fields": [{"name": f.name, "type": str(f.type)} for f in schema],
+        "arrow": base64.b64encode(schema.serialize().to_pybytes()).decode("ascii"),
+    }
+
+
+def schema_from_json(data: dict[str, Any]) -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["arrow"])))

@@ -1,0 +1,181 @@
+"""Writing to a feature group: one atomic offline commit, then the online store.
+
+Insert is an upsert on (primary key, event time). A batch whose keys cannot
+match any stored row (the common case: new events, newer than everything stored)
+is appended; otherwise it is merged, with the batch's time bounds in the merge
+predicate so that Delta rewrites only the files that can hold a match.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from featurehouse.catalog.base import JsonBody, update_with_retry
+from featurehouse.errors import ConflictError, DataError, SchemaError
+from featurehouse.ingest import PreparedBatch, conform_keys
+from featurehouse.online_sync import sync_online
+from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.types import schema_from_json, schema_to_json
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    from featurehouse.services import Services
+
+T = TypeVar("T")
+COMMIT_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one write did. ``version`` is the offline (Delta) version it committed."""
+
+    feature_group: str
+    version: int
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_deleted: int = 0
+    duplicates_dropped: int = 0
+    online_rows_written: int = 0
+    added_columns: tuple[str, ...] = ()
+    attempts: int = 1
+
+
+def with_commit_retry(obj: str, commit: Callable[[], T]) -> tuple[T, int]:
+    """Run ``commit`` until no concurrent commit gets in its way (jittered backoff)."""
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            return commit(), attempt
+        except ConflictError:
+            time.sleep(min(2.0, 0.02 * 2**attempt) * random.random())
+    raise ConflictError(f"{obj}: gave up after {COMMIT_ATTEMPTS} conflicting commits", obj=obj)
+
+
+def insert(services: Services, spec: FeatureGroupSpec, batch: PreparedBatch) -> tuple[FeatureGroupSpec, WriteResult]:
+    """Commit ``batch`` offline, record a grown schema, and write it through to the online store."""
+    offline = services.offline
+    offline.create(spec.table_id, batch.schema)
+
+    def commit() -> tuple[DeltaTable, int, int, int]:
+        table = offline.open(spec.table_id)
+        metadata = {"fh.operation": "insert"}
+        if _cannot_match(services, spec, table, batch.table):
+            return table, offline.append(table, batch.table, metadata), batch.table.num_rows, 0
+        import pyarrow.compute as pc
+
+        low, high = pc.min_max(batch.table.column(spec.event_time)).values()
+        version, metrics = offline.upsert(
+            table,
+            batch.table,
+            [*spec.primary_key, spec.event_time],
+            metadata,
+            prune={spec.event_time: (low.as_py(), high.as_py())},
+        )
+        return table, version, metrics["num_target_rows_inserted"], metrics["num_target_rows_updated"]
+
+    (table, version, inserted, updated), attempts = with_commit_retry(spec.label, commit)
+    if spec.schema is None or batch.added_columns:
+        spec = _record_schema(services, spec, batch.schema)
+    online_rows = sync_online(services, spec, table, up_to=version, own=(version, batch.table))
+    return spec, WriteResult(
+        feature_group=spec.label,
+        version=version,
+        rows_inserted=inserted,
+        rows_updated=updated,
+        duplicates_dropped=batch.duplicates_dropped,
+        online_rows_written=online_rows,
+        added_columns=batch.added_columns,
+        attempts=attempts,
+    )
+
+
+def _cannot_match(services: Services, spec: FeatureGroupSpec, table: DeltaTable, batch: pa.Table) -> bool:
+    """True when no row of ``batch`` can equal a stored (key, event time): append is safe."""
+    import pyarrow.compute as pc
+
+    import pyarrow as pa
+
+    actions = pa.table(table.get_add_actions(flatten=True))
+    if actions.num_rows == 0:
+        return True
+    stat = f"max.{spec.event_time}"
+    if stat in actions.schema.names:
+        stored_max = pc.max(actions.column(stat)).as_py()
+        batch_min = pc.min(batch.column(spec.event_time)).as_py()
+        if stored_max is not None and batch_min > stored_max:
+            return True
+    dataset = services.offline.dataset(table)
+    matches = services.engine.count_matches(
+        dataset, batch, [*spec.primary_key, spec.event_time], spec.event_time
+    )
+    return matches == 0
+
+
+def _record_schema(services: Services, spec: FeatureGroupSpec, schema: pa.Schema) -> FeatureGroupSpec:
+    """Store the first or grown schema; a concurrent writer may have grown it further."""
+    import pyarrow as pa
+
+    def change(body: JsonBody) -> JsonBody | None:
+        stored = None if body["schema"] is None else schema_from_json(body["schema"])
+        if stored is None:
+            return {**body, "schema": schema_to_json(schema)}
+        added = [f for f in schema if f.name not in stored.names]
+        if not added:
+            return None
+        return {**body, "schema": schema_to_json(pa.schema([*stored, *added]))}
+
+    entry = update_with_retry(services.catalog, FEATURE_GROUP, spec.name, spec.version, change)
+    return FeatureGroupSpec.from_entry(entry)
+
+
+def delete(
+    services: Services, spec: FeatureGroupSpec, keys: Any = None, where: str | None = None
+) -> WriteResult:
+    """Delete the rows of ``keys`` (all event times, or the given ones), or rows matching ``where``."""
+    if (keys is None) == (where is None):
+        raise DataError(
+            f"feature group {spec.label}: delete needs exactly one of keys= or where=",
+            obj=spec.label,
+            expected="keys or where",
+        )
+    if spec.schema is None:
+        raise DataError(f"feature group {spec.label}: has no data to delete", obj=spec.label)
+    offline = services.offline
+    key_table = conform_keys(spec, keys) if keys is not None else None
+    if key_table is not None and key_table.num_rows == 0:
+        raise DataError(f"feature group {spec.label}: no keys given to delete", obj=spec.label, received=0)
+
+    def commit() -> tuple[DeltaTable, int, int]:
+        table = offline.open(spec.table_id)
+        metadata = {"fh.operation": "delete"}
+        if key_table is not None:
+            version, metrics = offline.delete_matching(table, key_table, metadata)
+            return table, version, metrics["num_target_rows_deleted"]
+        assert where is not None
+        try:
+            version, metrics = offline.delete_where(table, where, metadata)
+        except Exception as exc:
+            if isinstance(exc, ConflictError):
+                raise
+            raise SchemaError(
+                f"feature group {spec.label}: cannot delete where {where!r}: {exc}",
+                obj=spec.label,
+                expected="a SQL predicate over the group's columns",
+                received=where,
+            ) from exc
+        return table, version, metrics["num_deleted_rows"]
+
+    (table, version, deleted), attempts = with_commit_retry(spec.label, commit)
+    online_rows = sync_online(services, spec, table, up_to=version)
+    return WriteResult(
+        feature_group=spec.label,
+        version=version,
+        rows_deleted=deleted,
+        online_rows_written=online_rows,
+        attempts=attempts,
+    )
