@@ -36,8 +36,16 @@ class Settings:
     @classmethod
     def load(cls, home: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:
         """Resolve settings for a project directory (``$FEATUREHOUSE_HOME`` or ./.featurehouse)."""
-        env = {k[len(ENV_PREFIX) :].lower(): v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
-        root = Path(home if home is not None else env.get("home", DEFAULT_HOME)).expanduser().absolute()
+        env = {
+            k[len(ENV_PREFIX) :].lower(): v
+            for k, v in os.environ.items()
+            if k.startswith(ENV_PREFIX)
+        }
+        root = (
+            Path(home if home is not None else env.get("home", DEFAULT_HOME))
+            .expanduser()
+            .absolute()
+        )
         values: dict[str, object] = {
             "catalog": f"sqlite:///{root / 'catalog.db'}",
             "offline": str(root / "offline"),

@@ -165,7 +165,9 @@ class FeatureGroup:
     @overload
     def get_online(self, keys: Sequence[Mapping[str, Any]]) -> list[Row | None]: ...
 
-    def get_online(self, keys: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Row | None | list[Row | None]:
+    def get_online(
+        self, keys: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    ) -> Row | list[Row | None] | None:
         """The latest row of a key (or of each key); None where the key has no row.
 
         A row older than the group's ``ttl`` counts as absent.
@@ -234,7 +236,11 @@ def _commit(record: dict[str, Any]) -> Commit:
         version=int(record["version"]),
         timestamp=datetime.fromtimestamp(record["timestamp"] / 1000, tz=UTC),
         operation=operation,
-        rows_inserted=int(metrics.get("num_added_rows", metrics.get("num_target_rows_inserted", 0))),
+        rows_inserted=int(
+            metrics.get("num_added_rows", metrics.get("num_target_rows_inserted", 0))
+        ),
         rows_updated=int(metrics.get("num_target_rows_updated", 0)),
-        rows_deleted=int(metrics.get("num_deleted_rows", metrics.get("num_target_rows_deleted", 0))),
+        rows_deleted=int(
+            metrics.get("num_deleted_rows", metrics.get("num_target_rows_deleted", 0))
+        ),
     )

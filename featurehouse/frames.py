@@ -26,7 +26,7 @@ def to_arrow(obj: str, data: Any) -> pa.Table:
     if module == "pandas":
         return pa.Table.from_pandas(data, preserve_index=False)
     if module == "polars":
-        return data.to_arrow()  # type: ignore[no-any-return]
+        return data.to_arrow()
     if isinstance(data, Mapping):
         return pa.table(dict(data))
     if isinstance(data, Sequence) and not isinstance(data, str | bytes):
@@ -58,7 +58,8 @@ class Result:
         return self._table
 
     def to_pandas(self) -> pd.DataFrame:
-        return self._table.to_pandas()
+        frame: pd.DataFrame = self._table.to_pandas()
+        return frame
 
     def to_polars(self) -> pl.DataFrame:
         import polars as pl

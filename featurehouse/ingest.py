@@ -35,7 +35,9 @@ def prepare_batch(spec: FeatureGroupSpec, data: Any, engine: Engine) -> Prepared
     obj = f"feature group {spec.label}"
     table = to_arrow(obj, data)
     if table.num_rows == 0:
-        raise DataError(f"{obj}: the insert is empty (0 rows)", obj=spec.label, expected=">= 1 row", received=0)
+        raise DataError(
+            f"{obj}: the insert is empty (0 rows)", obj=spec.label, expected=">= 1 row", received=0
+        )
     check_column_names(obj, table.column_names)
     for column in [*spec.primary_key, spec.event_time]:
         if column not in table.column_names:
@@ -57,7 +59,9 @@ def prepare_batch(spec: FeatureGroupSpec, data: Any, engine: Engine) -> Prepared
     return PreparedBatch(deduped, schema, added, table.num_rows - deduped.num_rows)
 
 
-def _target_schema(obj: str, spec: FeatureGroupSpec, table: pa.Table) -> tuple[pa.Schema, tuple[str, ...]]:
+def _target_schema(
+    obj: str, spec: FeatureGroupSpec, table: pa.Table
+) -> tuple[pa.Schema, tuple[str, ...]]:
     """The schema after this batch: the stored one, grown by nullable new columns."""
     import pyarrow as pa
 
@@ -110,6 +114,8 @@ def conform_keys(spec: FeatureGroupSpec, data: Any, allow_event_time: bool = Tru
     obj = f"feature group {spec.label}"
     assert spec.schema is not None
     table = to_arrow(obj, data)
+    if table.num_rows == 0:
+        raise DataError(f"{obj}: no keys given", obj=spec.label, expected=">= 1 key", received=0)
     allowed = [*spec.primary_key, spec.event_time] if allow_event_time else list(spec.primary_key)
     unknown = [c for c in table.column_names if c not in allowed]
     missing = [c for c in spec.primary_key if c not in table.column_names]

@@ -39,7 +39,9 @@ def sync_online(
     if not spec.online or spec.schema is None:
         return 0
     target = table.version() if up_to is None else up_to
-    applied = int(services.catalog.get(FEATURE_GROUP, spec.name, spec.version).body["online_version"])
+    applied = int(
+        services.catalog.get(FEATURE_GROUP, spec.name, spec.version).body["online_version"]
+    )
     if applied >= target:
         return 0
     written = 0
@@ -54,7 +56,9 @@ def sync_online(
     return written
 
 
-def _replay(services: Services, spec: FeatureGroupSpec, table: DeltaTable, start: int, end: int) -> int:
+def _replay(
+    services: Services, spec: FeatureGroupSpec, table: DeltaTable, start: int, end: int
+) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -79,7 +83,9 @@ def _replay(services: Services, spec: FeatureGroupSpec, table: DeltaTable, start
     return written
 
 
-def repair_keys(services: Services, spec: FeatureGroupSpec, table: DeltaTable, keys: pa.Table) -> int:
+def repair_keys(
+    services: Services, spec: FeatureGroupSpec, table: DeltaTable, keys: pa.Table
+) -> int:
     """Set the online rows of ``keys`` to what the offline table holds now (or remove them)."""
     keys = services.engine.last_per_group(keys, spec.primary_key)
     dataset = services.offline.dataset(table)
@@ -88,10 +94,14 @@ def repair_keys(services: Services, spec: FeatureGroupSpec, table: DeltaTable, k
     if truth.num_rows:
         services.online.overwrite(online_table, truth)
     present = set(zip(*(truth.column(c).to_pylist() for c in spec.primary_key), strict=True))
-    gone = [k for k in zip(*(keys.column(c).to_pylist() for c in spec.primary_key), strict=True) if k not in present]
+    gone = [
+        k
+        for k in zip(*(keys.column(c).to_pylist() for c in spec.primary_key), strict=True)
+        if k not in present
+    ]
     if gone:
         services.online.delete(online_table, gone)
-    return truth.num_rows + len(gone)
+    return int(truth.num_rows) + len(gone)
 
 
 def rebuild_online(services: Services, spec: FeatureGroupSpec, table: DeltaTable) -> int:
@@ -99,11 +109,13 @@ def rebuild_online(services: Services, spec: FeatureGroupSpec, table: DeltaTable
     online_table = spec.online_table()
     services.online.drop(online_table)
     rows = services.engine.scan(services.offline.dataset(table))
-    latest = services.engine.last_per_group(_align(rows, spec.schema), spec.primary_key, order=spec.event_time)
+    latest = services.engine.last_per_group(
+        _align(rows, spec.schema), spec.primary_key, order=spec.event_time
+    )
     if latest.num_rows:
         services.online.overwrite(online_table, latest)
     _advance(services, spec, table.version(), force=True)
-    return latest.num_rows
+    return int(latest.num_rows)
 
 
 def _align(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
@@ -112,7 +124,9 @@ def _align(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
 
     assert schema is not None
     columns = [
-        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
         for f in schema
     ]
     return pa.Table.from_arrays(columns, schema=schema)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from featurehouse.config import Settings
 from featurehouse.errors import AlreadyExistsError, SchemaError
@@ -113,7 +113,9 @@ class FeatureStore:
             owner=owner,
         )
         if schema is not None:
-            spec = spec.with_schema(check_schema(f"feature group {spec.label}", schema, primary_key, event_time))
+            spec = spec.with_schema(
+                check_schema(f"feature group {spec.label}", schema, primary_key, event_time)
+            )
         try:
             entry = self._services.catalog.create(FEATURE_GROUP, name, version, spec.to_body())
         except AlreadyExistsError as exc:
@@ -137,4 +139,3 @@ class FeatureStore:
             FeatureGroup(self._services, FeatureGroupSpec.from_entry(e))
             for e in self._services.catalog.list(FEATURE_GROUP, name)
         ]
-

@@ -38,7 +38,11 @@ def check_object_name(kind: str, name: object) -> str:
 
 def check_column_names(obj: str, names: Sequence[str]) -> None:
     for name in names:
-        if not isinstance(name, str) or not COLUMN_NAME.match(name) or name.startswith(RESERVED_PREFIX):
+        if (
+            not isinstance(name, str)
+            or not COLUMN_NAME.match(name)
+            or name.startswith(RESERVED_PREFIX)
+        ):
             raise InvalidNameError(
                 f"{obj}: invalid column name {name!r}: expected letters, digits and underscores, "
                 f"starting with a letter or underscore, not starting with {RESERVED_PREFIX!r}",
@@ -89,19 +93,16 @@ def storage_type(t: pa.DataType) -> pa.DataType | None:
     return None
 
 
-def _is_widening(got: pa.DataType, expected: pa.DataType) -> bool:
-    """Can every value of ``got`` be held by ``expected`` without loss of meaning?"""
+def _is_compatible(got: pa.DataType, expected: pa.DataType) -> bool:
+    """May ``got`` be cast to ``expected``? Numbers cast within ints, ints to floats and
+    floats to floats; a checked cast then refuses values that do not fit."""
     import pyarrow.types as pt
 
-    if pt.is_integer(got) and pt.is_integer(expected):
-        return bool(expected.bit_width >= got.bit_width or pt.is_unsigned_integer(got))
-    if pt.is_integer(got) and pt.is_floating(expected):
-        return True
-    if pt.is_floating(got) and pt.is_floating(expected):
-        return bool(expected.bit_width >= got.bit_width)
-    if pt.is_date(got) and pt.is_timestamp(expected):
-        return True
-    return False
+    if pt.is_integer(got):
+        return bool(pt.is_integer(expected) or pt.is_floating(expected))
+    if pt.is_floating(got):
+        return bool(pt.is_floating(expected))
+    return bool(pt.is_date(got) and pt.is_timestamp(expected))
 
 
 def conform_column(obj: str, name: str, column: Any, expected: pa.DataType) -> Any:
@@ -112,7 +113,7 @@ def conform_column(obj: str, name: str, column: Any, expected: pa.DataType) -> A
     got = column.type
     if got == expected:
         return column
-    if pa.types.is_null(got) or storage_type(got) == expected or _is_widening(got, expected):
+    if pa.types.is_null(got) or storage_type(got) == expected or _is_compatible(got, expected):
         try:
             # Truncating nanoseconds to microseconds is the one loss we accept.
             safe = not (pa.types.is_timestamp(got) and got.unit == "ns")
@@ -179,7 +180,9 @@ def _event_time_type(obj: str, name: str, t: pa.DataType) -> pa.DataType:
     )
 
 
-def check_schema(obj: str, schema: pa.Schema, primary_key: Sequence[str], event_time: str) -> pa.Schema:
+def check_schema(
+    obj: str, schema: pa.Schema, primary_key: Sequence[str], event_time: str
+) -> pa.Schema:
     """Validate a declared schema and return it in stored types."""
     import pyarrow as pa
 

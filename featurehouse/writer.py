@@ -56,7 +56,9 @@ def with_commit_retry(obj: str, commit: Callable[[], T]) -> tuple[T, int]:
     raise ConflictError(f"{obj}: gave up after {COMMIT_ATTEMPTS} conflicting commits", obj=obj)
 
 
-def insert(services: Services, spec: FeatureGroupSpec, batch: PreparedBatch) -> tuple[FeatureGroupSpec, WriteResult]:
+def insert(
+    services: Services, spec: FeatureGroupSpec, batch: PreparedBatch
+) -> tuple[FeatureGroupSpec, WriteResult]:
     """Commit ``batch`` offline, record a grown schema, and write it through to the online store."""
     offline = services.offline
     offline.create(spec.table_id, batch.schema)
@@ -76,7 +78,12 @@ def insert(services: Services, spec: FeatureGroupSpec, batch: PreparedBatch) -> 
             metadata,
             prune={spec.event_time: (low.as_py(), high.as_py())},
         )
-        return table, version, metrics["num_target_rows_inserted"], metrics["num_target_rows_updated"]
+        return (
+            table,
+            version,
+            metrics["num_target_rows_inserted"],
+            metrics["num_target_rows_updated"],
+        )
 
     (table, version, inserted, updated), attempts = with_commit_retry(spec.label, commit)
     if spec.schema is None or batch.added_columns:
@@ -94,11 +101,12 @@ def insert(services: Services, spec: FeatureGroupSpec, batch: PreparedBatch) -> 
     )
 
 
-def _cannot_match(services: Services, spec: FeatureGroupSpec, table: DeltaTable, batch: pa.Table) -> bool:
+def _cannot_match(
+    services: Services, spec: FeatureGroupSpec, table: DeltaTable, batch: pa.Table
+) -> bool:
     """True when no row of ``batch`` can equal a stored (key, event time): append is safe."""
-    import pyarrow.compute as pc
-
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     actions = pa.table(table.get_add_actions(flatten=True))
     if actions.num_rows == 0:
@@ -116,7 +124,9 @@ def _cannot_match(services: Services, spec: FeatureGroupSpec, table: DeltaTable,
     return matches == 0
 
 
-def _record_schema(services: Services, spec: FeatureGroupSpec, schema: pa.Schema) -> FeatureGroupSpec:
+def _record_schema(
+    services: Services, spec: FeatureGroupSpec, schema: pa.Schema
+) -> FeatureGroupSpec:
     """Store the first or grown schema; a concurrent writer may have grown it further."""
     import pyarrow as pa
 
@@ -147,8 +157,6 @@ def delete(
         raise DataError(f"feature group {spec.label}: has no data to delete", obj=spec.label)
     offline = services.offline
     key_table = conform_keys(spec, keys) if keys is not None else None
-    if key_table is not None and key_table.num_rows == 0:
-        raise DataError(f"feature group {spec.label}: no keys given to delete", obj=spec.label, received=0)
 
     def commit() -> tuple[DeltaTable, int, int]:
         table = offline.open(spec.table_id)

@@ -29,6 +29,11 @@ class Entry:
     updated_at: datetime
 
 
+def describe(kind: str) -> str:
+    """How messages name a kind: ``feature_group`` -> ``feature group``."""
+    return kind.replace("_", " ")
+
+
 class Catalog(Protocol):
     def create(self, kind: str, name: str, version: int, body: JsonBody) -> Entry:
         """Add an entry; AlreadyExistsError if ``(kind, name, version)`` exists."""
@@ -75,7 +80,7 @@ def update_with_retry(
         except ConflictError:
             continue
     raise ConflictError(
-        f"{kind} {name!r} version {version}: gave up after {attempts} concurrent updates",
+        f"{describe(kind)} {name!r} version {version}: gave up after {attempts} concurrent updates",
         obj=f"{name}:{version}",
     )
 

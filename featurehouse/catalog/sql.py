@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from featurehouse.catalog.base import Entry, JsonBody
+from featurehouse.catalog.base import Entry, JsonBody, describe
 from featurehouse.errors import (
     AlreadyExistsError,
     BackendError,
@@ -104,7 +104,7 @@ class SqlCatalog:
                 conn.execute(entries.insert().values(**row))
         except sa.exc.IntegrityError as exc:
             raise AlreadyExistsError(
-                f"{kind} {name!r} version {version} already exists",
+                f"{describe(kind)} {name!r} version {version} already exists",
                 obj=f"{name}:{version}",
             ) from exc
         return self._entry(row)
@@ -119,7 +119,7 @@ class SqlCatalog:
             row = conn.execute(query).mappings().first()
         if row is None:
             which = "any version" if version is None else f"version {version}"
-            raise NotFoundError(f"{kind} {name!r} ({which}) does not exist", obj=name)
+            raise NotFoundError(f"{describe(kind)} {name!r} ({which}) does not exist", obj=name)
         return self._entry(row)
 
     def list(self, kind: str, name: str | None = None) -> list[Entry]:
@@ -141,11 +141,15 @@ class SqlCatalog:
             result = conn.execute(
                 entries.update()
                 .where(key & (entries.c.revision == entry.revision))
-                .values(revision=entry.revision + 1, body=json.dumps(body, sort_keys=True), updated_at=now)
+                .values(
+                    revision=entry.revision + 1,
+                    body=json.dumps(body, sort_keys=True),
+                    updated_at=now,
+                )
             )
         if result.rowcount != 1:
             raise ConflictError(
-                f"{entry.kind} {entry.name!r} version {entry.version} was changed concurrently",
+                f"{describe(entry.kind)} {entry.name!r} version {entry.version} was changed concurrently",
                 obj=f"{entry.name}:{entry.version}",
             )
         return Entry(
@@ -156,11 +160,15 @@ class SqlCatalog:
         with self._begin() as conn:
             result = conn.execute(
                 entries.delete().where(
-                    (entries.c.kind == kind) & (entries.c.name == name) & (entries.c.version == version)
+                    (entries.c.kind == kind)
+                    & (entries.c.name == name)
+                    & (entries.c.version == version)
                 )
             )
         if result.rowcount != 1:
-            raise NotFoundError(f"{kind} {name!r} version {version} does not exist", obj=name)
+            raise NotFoundError(
+                f"{describe(kind)} {name!r} version {version} does not exist", obj=name
+            )
 
     def close(self) -> None:
         self._engine.dispose()

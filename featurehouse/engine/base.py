@@ -28,7 +28,9 @@ class Engine(Protocol):
         """Rows with ``start <= time_column < end`` (bounds optional) and ``where``."""
         ...
 
-    def last_per_group(self, batch: pa.Table, group: Sequence[str], order: str | None = None) -> pa.Table:
+    def last_per_group(
+        self, batch: pa.Table, group: Sequence[str], order: str | None = None
+    ) -> pa.Table:
         """One row per ``group``: the one greatest in ``order``; the last one in ``batch`` on ties
         (or when ``order`` is None). Rows keep their batch order."""
         ...
@@ -39,9 +41,7 @@ class Engine(Protocol):
         """How many rows of ``batch`` have a row in ``dataset`` with equal ``columns``."""
         ...
 
-    def latest_rows(
-        self, dataset: ds.Dataset, keys: pa.Table, time_column: str
-    ) -> pa.Table:
+    def latest_rows(self, dataset: ds.Dataset, keys: pa.Table, time_column: str) -> pa.Table:
         """For each key row in ``keys``, the dataset row with that key and the greatest time."""
         ...
 

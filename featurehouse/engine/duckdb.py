@@ -70,7 +70,9 @@ class DuckDBEngine:
         finally:
             cursor.close()
 
-    def last_per_group(self, batch: pa.Table, group: Sequence[str], order: str | None = None) -> pa.Table:
+    def last_per_group(
+        self, batch: pa.Table, group: Sequence[str], order: str | None = None
+    ) -> pa.Table:
         import pyarrow as pa
 
         if batch.num_rows == 0:

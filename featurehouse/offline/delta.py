@@ -167,7 +167,8 @@ class DeltaOfflineStore:
             )
         except Exception as exc:
             raise _translate(table.table_uri, exc) from exc
-        return self._version_of(table, commit_id), metrics
+        changed = metrics["num_target_rows_deleted"] > 0
+        return self._version_of(table, commit_id, changed), metrics
 
     def delete_where(
         self, table: DeltaTable, predicate: str, metadata: dict[str, Any]
@@ -184,7 +185,7 @@ class DeltaOfflineStore:
             )
         except Exception as exc:
             raise _translate(table.table_uri, exc) from exc
-        return self._version_of(table, commit_id), metrics
+        return self._version_of(table, commit_id, metrics["num_deleted_rows"] > 0), metrics
 
     def history(self, table: DeltaTable, limit: int | None = None) -> list[dict[str, Any]]:
         """Commits, newest first, as Delta records them."""
@@ -197,14 +198,23 @@ class DeltaOfflineStore:
         reader = table.load_cdf(starting_version=start, ending_version=end)
         return pa.table(reader.read_all())
 
-    def _version_of(self, table: DeltaTable, commit_id: str) -> int:
-        """The version our commit got, found by its id (other writers may have committed since)."""
+    def _version_of(self, table: DeltaTable, commit_id: str, changed: bool = True) -> int:
+        """The version our commit got, found by its id (other writers may have committed since).
+
+        An operation that changed nothing (``changed=False``) makes no commit: the answer is
+        then the version it read.
+        """
+        read_version = table.version()
         table.update_incremental()
         for limit in (16, None):
             for commit in table.history(limit):
                 if commit.get(COMMIT_ID) == commit_id:
                     return int(commit["version"])
-        raise BackendError(f"{table.table_uri}: commit {commit_id} not found in history", obj=table.table_uri)
+        if not changed:
+            return int(read_version)
+        raise BackendError(
+            f"{table.table_uri}: commit {commit_id} not found in history", obj=table.table_uri
+        )
 
 
 def _literal(value: Any) -> str:

@@ -71,7 +71,9 @@ def decoder(t: pa.DataType) -> Decoder:
     return None
 
 
-def row_decoder(schema: pa.Schema, columns: list[str]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+def row_decoder(
+    schema: pa.Schema, columns: list[str]
+) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     """A fast function from a stored tuple (in ``columns`` order) to a row dict."""
     decoders = [(i, d) for i, c in enumerate(columns) if (d := decoder(schema.field(c).type))]
     if not decoders:

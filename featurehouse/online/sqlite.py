@@ -53,7 +53,9 @@ class SqliteOnlineStore:
         path = uri.split(":///", 1)[1] if ":///" in uri else ":memory:"
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=30
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.Lock()
@@ -75,7 +77,9 @@ class SqliteOnlineStore:
         columns = list(table.schema.names)
         defs = ", ".join(f"{_quote(c)} {_sql_type(table.schema.field(c).type)}" for c in columns)
         pk = ", ".join(_quote(c) for c in table.primary_key)
-        self._conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({defs}, PRIMARY KEY ({pk})) WITHOUT ROWID")
+        self._conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {name} ({defs}, PRIMARY KEY ({pk})) WITHOUT ROWID"
+        )
         existing = {r[1] for r in self._conn.execute(f"PRAGMA table_info({name})")}
         for c in columns:
             if c not in existing:  # additive schema evolution
@@ -116,7 +120,9 @@ class SqliteOnlineStore:
                     self._conn.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
-            raise BackendError(f"online store (sqlite) write failed: {exc}", obj="online store", retryable=True) from exc
+            raise BackendError(
+                f"online store (sqlite) write failed: {exc}", obj="online store", retryable=True
+            ) from exc
 
     def write_latest(self, table: OnlineTable, rows: pa.Table) -> None:
         prepared = self._table(table)

@@ -1,0 +1,1 @@
+"""The ``featurehouse`` command (alias ``fh``): one module per noun."""

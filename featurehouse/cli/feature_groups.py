@@ -1,0 +1,140 @@
+"""``featurehouse fg ...``: feature groups from the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from featurehouse.cli.common import ProjectOption, open_store
+
+app = typer.Typer(no_args_is_help=True)
+console = Console()
+JsonOption = typer.Option(False, "--json", help="Print JSON for scripts.")
+
+
+def _emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+@app.command("list")
+def list_groups(project: Path | None = ProjectOption, as_json: bool = JsonOption) -> None:
+    """List every feature group version."""
+    with open_store(project) as fs:
+        groups = fs.list_feature_groups()
+    rows = [
+        {
+            "name": g.name,
+            "version": g.version,
+            "primary_key": g.primary_key,
+            "event_time": g.event_time,
+            "online": g.online,
+            "columns": 0 if g.schema is None else len(g.schema),
+            "description": g.description,
+        }
+        for g in groups
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table(title="Feature groups")
+    for column in (
+        "name",
+        "version",
+        "primary_key",
+        "event_time",
+        "online",
+        "columns",
+        "description",
+    ):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(", ".join(v) if isinstance(v, list) else str(v) for v in row.values()))
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    name: str,
+    version: int | None = typer.Option(None, help="Version (default: the latest)."),
+    project: Path | None = ProjectOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show a feature group: definition, schema and commits."""
+    with open_store(project) as fs:
+        fg = fs.get_feature_group(name, version)
+        commits = fg.commits()
+    schema = [] if fg.schema is None else [{"name": f.name, "type": str(f.type)} for f in fg.schema]
+    info = {
+        "name": fg.name,
+        "version": fg.version,
+        "primary_key": fg.primary_key,
+        "event_time": fg.event_time,
+        "online": fg.online,
+        "description": fg.description,
+        "tags": fg.tags,
+        "schema": schema,
+        "commits": [c.__dict__ for c in commits],
+    }
+    if as_json:
+        _emit_json(info)
+        return
+    console.print(f"[bold]{fg.name}[/bold] version {fg.version}: {fg.description}")
+    console.print(f"primary key {fg.primary_key}, event time {fg.event_time!r}, online={fg.online}")
+    columns = Table(title="Schema")
+    columns.add_column("column")
+    columns.add_column("type")
+    for field in schema:
+        columns.add_row(field["name"], escape(field["type"]))
+    console.print(columns)
+    console.print(_commit_table(commits))
+
+
+@app.command("commits")
+def commits(
+    name: str,
+    version: int | None = typer.Option(None, help="Version (default: the latest)."),
+    project: Path | None = ProjectOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The offline commit history of a feature group."""
+    with open_store(project) as fs:
+        history = fs.get_feature_group(name, version).commits()
+    if as_json:
+        _emit_json([c.__dict__ for c in history])
+        return
+    console.print(_commit_table(history))
+
+
+@app.command("sync-online")
+def sync_online(
+    name: str,
+    version: int | None = typer.Option(None, help="Version (default: the latest)."),
+    rebuild: bool = typer.Option(False, help="Recompute the whole online table from offline."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """Replay offline commits missing from the online store."""
+    with open_store(project) as fs:
+        written = fs.get_feature_group(name, version).sync_online(rebuild=rebuild)
+    console.print(f"{written} online row(s) written")
+
+
+def _commit_table(history: list[Any]) -> Table:
+    table = Table(title="Commits")
+    for column in ("version", "time", "operation", "inserted", "updated", "deleted"):
+        table.add_column(column)
+    for c in history:
+        table.add_row(
+            str(c.version),
+            c.timestamp.isoformat(timespec="seconds"),
+            c.operation,
+            str(c.rows_inserted),
+            str(c.rows_updated),
+            str(c.rows_deleted),
+        )
+    return table

@@ -1,0 +1,34 @@
+"""The ``featurehouse`` / ``fh`` command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from featurehouse.cli import demo, feature_groups
+from featurehouse.errors import FeaturehouseError
+
+app = typer.Typer(
+    name="featurehouse",
+    help="featurehouse: feature groups on Delta Lake, online serving, point-in-time training data.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(feature_groups.app, name="fg", help="Feature groups: list, show, commits, sync.")
+app.command("demo")(demo.run)
+
+
+def main() -> None:
+    """Run the command; a featurehouse error prints its message, not a traceback."""
+    try:
+        app()
+    except FeaturehouseError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

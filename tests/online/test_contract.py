@@ -1,0 +1,332 @@
+"""The online store contract, run against every backend (SQLite file, real Redis)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from featurehouse.errors import BackendError
+from featurehouse.online.base import OnlineStore, OnlineTable, open_online_store
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+TS = pa.timestamp("us", tz="UTC")
+
+SCHEMA = pa.schema([("id", pa.int64()), ("ts", TS), ("amount", pa.float64())])
+TABLE = OnlineTable("accounts_v1", SCHEMA, ("id",), "ts")
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def rows(table: OnlineTable, *items: tuple[Any, ...]) -> pa.Table:
+    """Tuples in ``table.schema`` order -> an Arrow table."""
+    columns = list(zip(*items, strict=True)) if items else [()] * len(table.schema)
+    return pa.table(
+        {f.name: pa.array(list(c), type=f.type) for f, c in zip(table.schema, columns, strict=True)}
+    )
+
+
+def amounts(store: OnlineStore, table: OnlineTable, ids: list[int]) -> list[float | None]:
+    return [None if r is None else r["amount"] for r in store.read(table, [(i,) for i in ids])]
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)],
+)
+def uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/online.db"
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
+@pytest.fixture
+def store(uri: str) -> Iterator[OnlineStore]:
+    opened = open_online_store(uri)
+    yield opened
+    opened.close()
+
+
+def test_write_then_read_every_type(store: OnlineStore) -> None:
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("ts", TS),
+            ("count", pa.int64()),
+            ("score", pa.float64()),
+            ("name", pa.string()),
+            ("active", pa.bool_()),
+            ("seen", TS),
+            ("born", pa.date32()),
+            ("missing", pa.float64()),
+        ]
+    )
+    table = OnlineTable("types_v1", schema, ("id",), "ts")
+    seen = datetime(1969, 7, 20, 20, 17, 40, 123456, tzinfo=UTC)
+    store.write_latest(
+        table,
+        rows(
+            table,
+            (1, at(0), 2**53 + 1, 0.1, "héllo", True, seen, date(1999, 12, 31), None),
+            (2, at(1), -7, -1e300, "", False, None, date(1960, 1, 1), 2.5),
+        ),
+    )
+    assert store.read(table, [(1,), (2,)]) == [
+        {
+            "id": 1,
+            "ts": at(0),
+            "count": 2**53 + 1,
+            "score": 0.1,
+            "name": "héllo",
+            "active": True,
+            "seen": seen,
+            "born": date(1999, 12, 31),
+            "missing": None,
+        },
+        {
+            "id": 2,
+            "ts": at(1),
+            "count": -7,
+            "score": -1e300,
+            "name": "",
+            "active": False,
+            "seen": None,
+            "born": date(1960, 1, 1),
+            "missing": 2.5,
+        },
+    ]
+    first = store.read(table, [(1,)])[0]
+    assert first is not None
+    assert type(first["active"]) is bool
+    assert first["ts"].utcoffset() == timedelta(0)
+
+
+def test_unknown_keys_read_as_none(store: OnlineStore) -> None:
+    assert store.read(TABLE, [(1,)]) == [None]  # a table never written
+    store.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0)))
+    assert amounts(store, TABLE, [2, 1, 3]) == [None, 1.0, None]
+    assert store.read(TABLE, []) == []
+
+
+def test_many_keys_in_one_call(store: OnlineStore) -> None:
+    ids = list(range(2_500))
+    store.write_latest(TABLE, rows(TABLE, *((i, at(i), float(i)) for i in ids)))
+    assert amounts(store, TABLE, [*ids, -1]) == [*(float(i) for i in ids), None]
+    store.write_latest(TABLE, rows(TABLE, *((i, at(i - 1), -1.0) for i in ids)))  # all older
+    assert amounts(store, TABLE, ids) == [float(i) for i in ids]
+    store.delete(TABLE, [(i,) for i in ids[::2]])
+    assert amounts(store, TABLE, ids) == [None if i % 2 == 0 else float(i) for i in ids]
+
+
+def test_composite_primary_key(store: OnlineStore) -> None:
+    schema = pa.schema(
+        [("user", pa.int64()), ("country", pa.string()), ("ts", TS), ("spend", pa.float64())]
+    )
+    table = OnlineTable("spend_v1", schema, ("user", "country"), "ts")
+    store.write_latest(
+        table,
+        rows(table, (1, "fr", at(0), 10.0), (1, "de", at(0), 20.0), (2, "fr", at(0), 30.0)),
+    )
+    found = store.read(table, [(1, "de"), (2, "de"), (1, "fr"), (2, "fr")])
+    assert [None if r is None else r["spend"] for r in found] == [20.0, None, 10.0, 30.0]
+    assert found[0] == {"user": 1, "country": "de", "ts": at(0), "spend": 20.0}
+    store.delete(table, [(1, "fr")])
+    assert [r is None for r in store.read(table, [(1, "fr"), (1, "de")])] == [True, False]
+
+
+def test_keys_of_time_types(store: OnlineStore) -> None:
+    schema = pa.schema([("day", pa.date32()), ("at", TS), ("ts", TS), ("n", pa.int64())])
+    table = OnlineTable("daily_v1", schema, ("day", "at"), "ts")
+    store.write_latest(table, rows(table, (date(2026, 1, 2), at(5), at(9), 3)))
+    found = store.read(table, [(date(2026, 1, 2), at(5)), (date(2026, 1, 2), at(6))])
+    assert found == [{"day": date(2026, 1, 2), "at": at(5), "ts": at(9), "n": 3}, None]
+
+
+def test_the_latest_event_time_wins(store: OnlineStore) -> None:
+    store.write_latest(TABLE, rows(TABLE, (1, at(10), 1.0), (2, at(10), 2.0)))
+    store.write_latest(TABLE, rows(TABLE, (1, at(5), 9.0), (2, at(11), 3.0), (3, at(0), 4.0)))
+    assert amounts(store, TABLE, [1, 2, 3]) == [1.0, 3.0, 4.0]
+    store.write_latest(TABLE, rows(TABLE, (1, at(10), 1.5)))  # equal time: a correction
+    assert amounts(store, TABLE, [1]) == [1.5]
+    found = store.read(TABLE, [(2,)])[0]
+    assert found is not None and found["ts"] == at(11)
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        (datetime(1960, 1, 1, tzinfo=UTC), datetime(1965, 1, 1, tzinfo=UTC)),  # before 1970
+        (datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC)),
+        # one microsecond apart where a double cannot tell microseconds apart
+        (
+            datetime(9999, 12, 31, 23, 59, 59, 999998, tzinfo=UTC),
+            datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        ),
+    ],
+)
+def test_event_times_compare_exactly(store: OnlineStore, older: datetime, newer: datetime) -> None:
+    store.write_latest(TABLE, rows(TABLE, (1, newer, 2.0)))
+    store.write_latest(TABLE, rows(TABLE, (1, older, 1.0)))
+    assert amounts(store, TABLE, [1]) == [2.0]
+    store.write_latest(TABLE, rows(TABLE, (2, older, 1.0)))
+    store.write_latest(TABLE, rows(TABLE, (2, newer, 2.0)))
+    assert amounts(store, TABLE, [2]) == [2.0]
+
+
+def test_overwrite_ignores_event_time(store: OnlineStore) -> None:
+    store.write_latest(TABLE, rows(TABLE, (1, at(10), 1.0), (2, at(10), 2.0)))
+    store.overwrite(TABLE, rows(TABLE, (1, at(0), 5.0), (3, at(0), 6.0)))
+    assert amounts(store, TABLE, [1, 2, 3]) == [5.0, 2.0, 6.0]
+    found = store.read(TABLE, [(1,)])[0]
+    assert found is not None and found["ts"] == at(0)
+    store.write_latest(TABLE, rows(TABLE, (1, at(1), 7.0)))  # newer than the repaired row
+    assert amounts(store, TABLE, [1]) == [7.0]
+
+
+def test_empty_writes_are_allowed(store: OnlineStore) -> None:
+    store.write_latest(TABLE, rows(TABLE))
+    store.overwrite(TABLE, rows(TABLE))
+    store.delete(TABLE, [])
+    assert amounts(store, TABLE, [1]) == [None]
+
+
+def test_delete(store: OnlineStore) -> None:
+    store.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0), (2, at(0), 2.0)))
+    store.delete(TABLE, [(1,), (99,)])  # unknown keys are ignored
+    assert amounts(store, TABLE, [1, 2]) == [None, 2.0]
+    store.write_latest(TABLE, rows(TABLE, (1, at(-5), 3.0)))  # a deleted key takes any row
+    assert amounts(store, TABLE, [1]) == [3.0]
+
+
+def test_drop_removes_only_its_table(store: OnlineStore) -> None:
+    other = OnlineTable("accounts_v2", SCHEMA, ("id",), "ts")
+    store.write_latest(TABLE, rows(TABLE, *((i, at(0), float(i)) for i in range(1_500))))
+    store.write_latest(other, rows(other, (1, at(0), 100.0)))
+    store.drop(TABLE)
+    assert amounts(store, TABLE, [0, 1, 1_499]) == [None, None, None]
+    assert amounts(store, other, [1]) == [100.0]
+    store.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0)))  # usable again after a drop
+    assert amounts(store, TABLE, [1]) == [1.0]
+    store.drop(other)
+    store.drop(other)  # dropping nothing is fine
+    assert amounts(store, other, [1]) == [None]
+
+
+def test_schema_growth_adds_columns_at_the_end(store: OnlineStore) -> None:
+    store.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0)))
+    grown = OnlineTable(
+        TABLE.name, SCHEMA.append(pa.field("tier", pa.string())), TABLE.primary_key, "ts"
+    )
+    assert store.read(grown, [(1,)]) == [{"id": 1, "ts": at(0), "amount": 1.0, "tier": None}]
+    store.write_latest(grown, rows(grown, (2, at(0), 2.0, "gold")))
+    assert store.read(grown, [(2,)]) == [{"id": 2, "ts": at(0), "amount": 2.0, "tier": "gold"}]
+    # a reader that still knows the old schema sees the old columns
+    assert store.read(TABLE, [(2,)]) == [{"id": 2, "ts": at(0), "amount": 2.0}]
+
+
+def test_a_second_store_on_the_same_uri_sees_writes_and_drops(
+    uri: str, request: pytest.FixtureRequest
+) -> None:
+    if uri.startswith("sqlite"):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="SqliteOnlineStore.drop drops the table; another store's cached "
+                "table then fails with 'no such table'",
+            )
+        )
+    writer, reader = open_online_store(uri), open_online_store(uri)
+    try:
+        writer.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0)))
+        assert amounts(reader, TABLE, [1]) == [1.0]
+        writer.drop(TABLE)
+        assert amounts(reader, TABLE, [1]) == [None]
+        writer.write_latest(TABLE, rows(TABLE, (1, at(1), 2.0)))
+        assert amounts(reader, TABLE, [1]) == [2.0]
+    finally:
+        writer.close()
+        reader.close()
+
+
+# One operation of the property test: ("write" | "overwrite", {id: (second, amount)}) or
+# ("delete", [ids]). Dict batches hold one row per key, as write_latest requires.
+IDS = st.integers(0, 4)
+BATCH = st.dictionaries(IDS, st.tuples(st.integers(0, 3), st.none() | st.integers(-9, 9)))
+OPERATION = st.one_of(
+    st.tuples(st.sampled_from(["write", "write", "overwrite"]), BATCH),
+    st.tuples(st.just("delete"), st.lists(IDS, max_size=3)),
+)
+_tables = itertools.count()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(operations=st.lists(OPERATION, max_size=8))
+def test_matches_a_dict_reference(store: OnlineStore, operations: list[tuple[str, Any]]) -> None:
+    schema = pa.schema([("id", pa.int64()), ("ts", TS), ("amount", pa.int64())])
+    table = OnlineTable(f"prop_{next(_tables)}_v1", schema, ("id",), "ts")
+    reference: dict[int, tuple[int, int | None]] = {}
+    for op, arg in operations:
+        if op == "delete":
+            store.delete(table, [(i,) for i in arg])
+            for i in arg:
+                reference.pop(i, None)
+            continue
+        batch = rows(table, *((i, at(s), a) for i, (s, a) in arg.items()))
+        if op == "write":
+            store.write_latest(table, batch)
+            for i, (s, a) in arg.items():
+                if i not in reference or reference[i][0] <= s:
+                    reference[i] = (s, a)
+        else:
+            store.overwrite(table, batch)
+            reference.update(arg)
+        expected = [
+            {"id": i, "ts": at(reference[i][0]), "amount": reference[i][1]}
+            if i in reference
+            else None
+            for i in range(5)
+        ]
+        assert store.read(table, [(i,) for i in range(5)]) == expected
+    store.drop(table)
+
+
+# Backend specifics: Redis keys live under the URI's prefix, and errors hide passwords.
+
+
+@pytest.mark.redis
+def test_redis_prefixes_keep_stores_apart(redis_url: str) -> None:
+    first = open_online_store(redis_url)
+    second = open_online_store(redis_url + "other:")  # a prefix nested in the first
+    try:
+        first.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0)))
+        assert amounts(second, TABLE, [1]) == [None]
+        second.write_latest(TABLE, rows(TABLE, (1, at(0), 2.0)))
+        second.drop(TABLE)
+        assert amounts(first, TABLE, [1]) == [1.0]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_redis_connection_errors_are_retryable_and_hide_the_password() -> None:
+    pytest.importorskip("redis")
+    store = open_online_store("redis://:s3cret-pw@127.0.0.1:1/0?socket_connect_timeout=1")
+    with pytest.raises(BackendError) as caught:
+        store.read(TABLE, [(1,)])
+    assert caught.value.retryable
+    assert "s3cret-pw" not in str(caught.value)
+    assert "127.0.0.1:1" in str(caught.value)
+    store.close()

@@ -1,0 +1,63 @@
+"""The ``featurehouse`` command: the demo runs, and objects can be listed and shown."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from featurehouse.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("cli") / "demo"
+    result = runner.invoke(app, ["demo", "--project", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "done" in result.output
+    return project
+
+
+def test_demo_shows_each_step(demo_project: Path) -> None:
+    result = runner.invoke(app, ["demo", "--project", str(demo_project)])  # re-runs from scratch
+    assert result.exit_code == 0, result.output
+    for text in ("1 updated", "still the newest one", "version 1: amount", "deleted"):
+        assert text in result.output
+
+
+def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = runner.invoke(app, ["demo", "--project", str(tmp_path)])
+    assert result.exit_code != 0
+    assert (tmp_path / "precious.txt").exists()
+
+
+def test_list_and_show_as_json(demo_project: Path) -> None:
+    listed = runner.invoke(app, ["fg", "list", "--project", str(demo_project), "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [(g["name"], g["version"]) for g in json.loads(listed.output)] == [("transactions", 1)]
+    shown = runner.invoke(app, ["fg", "show", "transactions", "-p", str(demo_project), "--json"])
+    info = json.loads(shown.output)
+    assert [f["name"] for f in info["schema"]] == ["cc_num", "ts", "amount", "category"]
+    assert [c["operation"] for c in info["commits"]][-1] == "delete"
+
+
+def test_show_and_sync_as_tables(demo_project: Path) -> None:
+    shown = runner.invoke(app, ["fg", "show", "transactions", "-p", str(demo_project)])
+    assert shown.exit_code == 0 and "timestamp[us, tz=UTC]" in shown.output
+    synced = runner.invoke(app, ["fg", "sync-online", "transactions", "-p", str(demo_project)])
+    assert synced.exit_code == 0 and "0 online row(s) written" in synced.output
+
+
+def test_unknown_group_is_a_clear_error_not_a_traceback(demo_project: Path) -> None:
+    command = [sys.executable, "-m", "featurehouse.cli.main", "fg", "show", "nope"]
+    result = subprocess.run([*command, "-p", str(demo_project)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "feature group 'nope'" in result.stderr and "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,41 @@
+"""Settings precedence: arguments, then FEATUREHOUSE_* variables, then featurehouse.toml, then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from featurehouse.config import Settings
+from featurehouse.errors import SchemaError
+
+
+def test_defaults_are_embedded_under_home(tmp_path: Path) -> None:
+    settings = Settings.load(tmp_path)
+    assert settings.catalog == f"sqlite:///{tmp_path / 'catalog.db'}"
+    assert settings.online == f"sqlite:///{tmp_path / 'online.db'}"
+    assert settings.offline == str(tmp_path / "offline")
+
+
+def test_home_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEATUREHOUSE_HOME", str(tmp_path / "elsewhere"))
+    assert Settings.load().home == tmp_path / "elsewhere"
+
+
+def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "featurehouse.toml").write_text(
+        '[featurehouse]\nonline = "redis://toml"\ncatalog = "sqlite:///toml.db"\n'
+        'duckdb_memory_limit = "1GB"\n'
+    )
+    monkeypatch.setenv("FEATUREHOUSE_ONLINE", "redis://env")
+    monkeypatch.setenv("FEATUREHOUSE_CATALOG", "sqlite:///env.db")
+    settings = Settings.load(tmp_path, catalog="sqlite:///arg.db")
+    assert settings.catalog == "sqlite:///arg.db"
+    assert settings.online == "redis://env"
+    assert settings.duckdb_memory_limit == "1GB"
+
+
+def test_unknown_setting_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "featurehouse.toml").write_text('[featurehouse]\nonlne = "typo"\n')
+    with pytest.raises(SchemaError, match="onlne"):
+        Settings.load(tmp_path)

@@ -1,0 +1,32 @@
+"""The public surface stays small, sorted and honest, and importing it stays cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import featurehouse
+import featurehouse.errors
+
+
+def test_all_is_sorted_and_exported() -> None:
+    assert featurehouse.__all__ == sorted(featurehouse.__all__)
+    for name in featurehouse.__all__:
+        assert hasattr(featurehouse, name), name
+    public = {n for n in vars(featurehouse) if not n.startswith("_")}
+    modules = {n for n in public if type(getattr(featurehouse, n)).__name__ == "module"}
+    assert public - modules == set(featurehouse.__all__)
+
+
+def test_errors_all_is_sorted_and_every_error_is_a_featurehouse_error() -> None:
+    names = featurehouse.errors.__all__
+    assert names == sorted(names)
+    for name in names:
+        assert issubclass(getattr(featurehouse.errors, name), featurehouse.errors.FeaturehouseError)
+
+
+def test_import_loads_no_heavy_library() -> None:
+    heavy = ["duckdb", "pandas", "polars", "pyarrow", "deltalake", "sqlalchemy", "typer"]
+    code = f"import sys, featurehouse; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -1,0 +1,1 @@
+"""Child-process entry points for the crash-safety and concurrency tests."""
