@@ -31,7 +31,6 @@ class Settings:
     offline: str
     online: str
     duckdb_memory_limit: str | None = None
-    online_write_batch: int = 50_000
 
     @classmethod
     def load(cls, home: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:
@@ -63,8 +62,6 @@ class Settings:
                 expected=sorted(known),
                 received=sorted(unknown),
             )
-        if "online_write_batch" in values:
-            values["online_write_batch"] = int(str(values["online_write_batch"]))
         return cls(home=root, **values)  # type: ignore[arg-type]
 
 

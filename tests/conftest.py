@@ -76,7 +76,7 @@ def redis_url() -> Iterator[str]:
     prefix = f"fhtest:{uuid.uuid4().hex[:12]}:"
     yield f"{REDIS_URL}?prefix={prefix}"
     client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(f"{prefix}*"))
+    keys = list(client.scan_iter(f"{prefix}*", count=1000))
     if keys:
         client.delete(*keys)
     client.close()

@@ -35,6 +35,7 @@ SCRIPT_KEYS = 500  # keys per script call
 PIPELINE_CALLS = 20  # script (or MSET, MGET, DEL) calls sent per round trip
 TIME_OFFSET = 2**63  # event time (µs) + offset is in [0, 2**64): 20 digits at most
 NULL_TIME = "0" * 20  # a null event time is older than any other
+_Chunk = tuple[list[bytes], list[bytes]]
 
 WRITE_LATEST = """
 local function not_newer(stored, new)
@@ -44,10 +45,9 @@ local function not_newer(stored, new)
 end
 local written = 0
 for i = 1, #KEYS do
-  local new = ARGV[2 * i - 1]
   local old = redis.call('GET', KEYS[i])
-  if (not old) or not_newer(old, new) then
-    redis.call('SET', KEYS[i], ARGV[2 * i])
+  if (not old) or not_newer(old, ARGV[i]) then
+    redis.call('SET', KEYS[i], ARGV[i])
     written = written + 1
   end
 end
@@ -147,20 +147,20 @@ class RedisOnlineStore:
         self._prepared[table.name] = (table.schema, prepared)
         return prepared
 
-    def _entries(self, table: OnlineTable, rows: pa.Table) -> Iterator[tuple[str, str, str]]:
-        """(redis key, event time prefix, value) of each row."""
+    def _chunks(self, table: OnlineTable, rows: pa.Table) -> Iterator[_Chunk]:
+        """(redis keys, values) of the rows, SCRIPT_KEYS at a time, encoded for the wire."""
         prepared = self._table(table)
         key_prefix, key_at, time_at = prepared.key_prefix, prepared.key_at, prepared.time_at
-        for row in encode_rows(rows, prepared.columns):
-            key = key_prefix + _dumps([row[i] for i in key_at])
-            if prepared.binary_at:
-                values = list(row)
-                for i in prepared.binary_at:
-                    if values[i] is not None:
-                        values[i] = base64.b64encode(values[i]).decode("ascii")
-                row = tuple(values)
-            time = _time_prefix(row[time_at])
-            yield key, time, time + _dumps(row)
+        encoded = encode_rows(rows, prepared.columns)
+        for start in range(0, len(encoded), SCRIPT_KEYS):
+            keys: list[bytes] = []
+            values: list[bytes] = []
+            for row in encoded[start : start + SCRIPT_KEYS]:
+                keys.append((key_prefix + _dumps([row[i] for i in key_at])).encode())
+                if prepared.binary_at:
+                    row = _with_base64(row, prepared.binary_at)
+                values.append((_time_prefix(row[time_at]) + _dumps(row)).encode())
+            yield keys, values
 
     def _key(self, prepared: _Prepared, key: Key) -> str:
         normal = [f(v) for f, v in zip(prepared.key_normalizers, encode_key(key), strict=True)]
@@ -169,8 +169,7 @@ class RedisOnlineStore:
     def _send(self, action: str, calls: Iterator[Callable[[Any], Any]]) -> list[Any]:
         """Run ``call(pipeline)`` for each call, PIPELINE_CALLS per round trip."""
         results: list[Any] = []
-        with self._guard(action):
-            pipe = self._client.pipeline(transaction=False)
+        with self._guard(action), self._client.pipeline(transaction=False) as pipe:
             pending = 0
             for call in calls:
                 call(pipe)
@@ -183,33 +182,12 @@ class RedisOnlineStore:
         return results
 
     def write_latest(self, table: OnlineTable, rows: pa.Table) -> None:
-        def calls() -> Iterator[Callable[[Any], Any]]:
-            keys: list[str] = []
-            args: list[str] = []
-            for key, time, value in self._entries(table, rows):
-                keys.append(key)
-                args.append(time)
-                args.append(value)
-                if len(keys) == SCRIPT_KEYS:
-                    yield _script_call(self._script, keys, args)
-                    keys, args = [], []
-            if keys:
-                yield _script_call(self._script, keys, args)
-
-        self._send("write", calls())
+        chunks = self._chunks(table, rows)
+        self._send("write", (_script_call(self._script, k, v) for k, v in chunks))
 
     def overwrite(self, table: OnlineTable, rows: pa.Table) -> None:
-        def calls() -> Iterator[Callable[[Any], Any]]:
-            mapping: dict[str, str] = {}
-            for key, _, value in self._entries(table, rows):
-                mapping[key] = value
-                if len(mapping) == SCRIPT_KEYS:
-                    yield _mset_call(mapping)
-                    mapping = {}
-            if mapping:
-                yield _mset_call(mapping)
-
-        self._send("write", calls())
+        chunks = self._chunks(table, rows)
+        self._send("write", (_mset_call(dict(zip(k, v, strict=True))) for k, v in chunks))
 
     def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
         prepared = self._table(table)
@@ -263,11 +241,19 @@ class RedisOnlineStore:
             self._client.close()
 
 
-def _script_call(script: Any, keys: list[str], args: list[str]) -> Callable[[Any], Any]:
+def _with_base64(row: tuple[Any, ...], binary_at: list[int]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in binary_at:
+        if values[i] is not None:
+            values[i] = base64.b64encode(values[i]).decode("ascii")
+    return tuple(values)
+
+
+def _script_call(script: Any, keys: list[bytes], args: list[bytes]) -> Callable[[Any], Any]:
     return lambda pipe: script(keys=keys, args=args, client=pipe)
 
 
-def _mset_call(mapping: dict[str, str]) -> Callable[[Any], Any]:
+def _mset_call(mapping: dict[bytes, bytes]) -> Callable[[Any], Any]:
     return lambda pipe: pipe.mset(mapping)
 
 

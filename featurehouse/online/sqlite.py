@@ -135,16 +135,21 @@ class SqliteOnlineStore:
     def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
         prepared = self._table(table)
         out: list[Row | None] = []
-        with self._lock:
-            cursor = self._conn.cursor()
-            for key in keys:
-                values = cursor.execute(prepared.select, encode_key(key)).fetchone()
-                if values is not None and prepared.bools:
-                    values = list(values)
-                    for i in prepared.bools:
-                        if values[i] is not None:
-                            values[i] = bool(values[i])
-                out.append(None if values is None else prepared.decode(values))
+        try:
+            with self._lock:
+                cursor = self._conn.cursor()
+                for key in keys:
+                    values = cursor.execute(prepared.select, encode_key(key)).fetchone()
+                    if values is not None and prepared.bools:
+                        values = list(values)
+                        for i in prepared.bools:
+                            if values[i] is not None:
+                                values[i] = bool(values[i])
+                    out.append(None if values is None else prepared.decode(values))
+        except sqlite3.Error as exc:
+            raise BackendError(
+                f"online store (sqlite) read failed: {exc}", obj="online store", retryable=True
+            ) from exc
         return out
 
     def delete(self, table: OnlineTable, keys: Sequence[Key]) -> None:
@@ -152,9 +157,15 @@ class SqliteOnlineStore:
         self._write(prepared.delete, [encode_key(k) for k in keys])
 
     def drop(self, table: OnlineTable) -> None:
+        # Empty the table rather than drop it: another store on the same file may hold it
+        # prepared, and would fail with "no such table".
+        name = "fg_" + table.name
         with self._lock:
-            self._conn.execute(f"DROP TABLE IF EXISTS {_quote('fg_' + table.name)}")
-        self._prepared.pop(table.name, None)
+            found = self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+            ).fetchone()
+            if found:
+                self._conn.execute(f"DELETE FROM {_quote(name)}")
 
     def close(self) -> None:
         self._conn.close()

@@ -233,17 +233,7 @@ def test_schema_growth_adds_columns_at_the_end(store: OnlineStore) -> None:
     assert store.read(TABLE, [(2,)]) == [{"id": 2, "ts": at(0), "amount": 2.0}]
 
 
-def test_a_second_store_on_the_same_uri_sees_writes_and_drops(
-    uri: str, request: pytest.FixtureRequest
-) -> None:
-    if uri.startswith("sqlite"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="SqliteOnlineStore.drop drops the table; another store's cached "
-                "table then fails with 'no such table'",
-            )
-        )
+def test_a_second_store_on_the_same_uri_sees_writes_and_drops(uri: str) -> None:
     writer, reader = open_online_store(uri), open_online_store(uri)
     try:
         writer.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0)))
