@@ -27,9 +27,12 @@ def encode_column(column: pa.ChunkedArray | pa.Array) -> list[Any]:
 
     t = column.type
     if pt.is_timestamp(t):
-        return column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist()  # type: ignore[no-any-return]
-    if pt.is_date32(t):
-        return column.cast(pa.int32()).to_pylist()  # type: ignore[no-any-return]
+        column = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    elif pt.is_date32(t):
+        column = column.cast(pa.int32())
+    t = column.type
+    if column.null_count == 0 and (pt.is_integer(t) or pt.is_floating(t) or pt.is_boolean(t)):
+        return column.to_numpy(zero_copy_only=False).tolist()  # type: ignore[no-any-return]
     if pt.is_decimal(t):
         return [None if v is None else str(v) for v in column.to_pylist()]
     if pt.is_nested(t):

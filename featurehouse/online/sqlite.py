@@ -1,4 +1,10 @@
-"""The embedded online store: one SQLite database (WAL), one table per feature group version."""
+"""The embedded online store: one SQLite database (WAL), one table per feature group version.
+
+A table holds the key columns, the event time (integer microseconds), the fixed-width
+features packed into one blob with its null bitmap (see ``packing``), and one column
+per variable-width feature. One binding per fixed feature would cost more than the
+insert itself; the blob keeps writes fast.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import BackendError
 from featurehouse.online.base import Key, OnlineTable, Row
-from featurehouse.online.codec import encode_key, encode_rows, row_decoder
+from featurehouse.online.codec import decoder, encode_column, encode_key
+from featurehouse.online.packing import RowLayout, row_assembler
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 BATCH = 50_000
+FIXED = "_fh_fixed"
+NULLS = "_fh_nulls"
 
 
 def _quote(name: str) -> str:
@@ -37,15 +46,16 @@ def _sql_type(t: pa.DataType) -> str:
 
 @dataclass
 class _Prepared:
-    """SQL and decoder of one table, built once per process and schema."""
+    """SQL and codecs of one table, built once per process and schema."""
 
-    columns: list[str]
+    leading: list[str]  # key columns, then the event time
+    layout: RowLayout
     upsert_latest: str
     replace: str
     select: str
     delete: str
-    decode: Callable[[tuple[Any, ...]], Row]
-    bools: list[int]
+    lead_decoders: list[Callable[[Any], Any] | None]
+    assemble: Callable[[Sequence[Any], list[Any], Sequence[Any]], Row]
 
 
 class SqliteOnlineStore:
@@ -71,32 +81,36 @@ class SqliteOnlineStore:
         return prepared
 
     def _ensure(self, table: OnlineTable) -> _Prepared:
-        import pyarrow.types as pt
-
+        schema = table.schema
         name = _quote("fg_" + table.name)
-        columns = list(table.schema.names)
-        defs = ", ".join(f"{_quote(c)} {_sql_type(table.schema.field(c).type)}" for c in columns)
+        leading = [*table.primary_key, table.event_time]
+        layout = RowLayout(schema, [c for c in schema.names if c not in leading])
+        stored = [*leading, FIXED, NULLS, *layout.variable]
+        types = {c: _sql_type(schema.field(c).type) for c in [*leading, *layout.variable]}
+        types.update({FIXED: "BLOB", NULLS: "BLOB"})
         pk = ", ".join(_quote(c) for c in table.primary_key)
+        defs = ", ".join(f"{_quote(c)} {types[c]}" for c in stored)
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS {name} ({defs}, PRIMARY KEY ({pk})) WITHOUT ROWID"
         )
         existing = {r[1] for r in self._conn.execute(f"PRAGMA table_info({name})")}
-        for c in columns:
-            if c not in existing:  # additive schema evolution
+        for c in stored:
+            if c not in existing:  # a variable-width column added by schema evolution
                 try:
-                    self._conn.execute(
-                        f"ALTER TABLE {name} ADD COLUMN {_quote(c)} {_sql_type(table.schema.field(c).type)}"
-                    )
+                    self._conn.execute(f"ALTER TABLE {name} ADD COLUMN {_quote(c)} {types[c]}")
                 except sqlite3.OperationalError as exc:
                     if "duplicate column" not in str(exc):  # another process added it first
                         raise
-        cols = ", ".join(_quote(c) for c in columns)
-        marks = ", ".join("?" for _ in columns)
+        cols = ", ".join(_quote(c) for c in stored)
+        marks = ", ".join("?" for _ in stored)
         ts = _quote(table.event_time)
-        updates = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in columns)
+        updates = ", ".join(
+            f"{_quote(c)} = excluded.{_quote(c)}" for c in stored if c not in table.primary_key
+        )
         key_match = " AND ".join(f"{_quote(c)} = ?" for c in table.primary_key)
         return _Prepared(
-            columns=columns,
+            leading=leading,
+            layout=layout,
             upsert_latest=(
                 f"INSERT INTO {name} ({cols}) VALUES ({marks}) ON CONFLICT ({pk}) DO UPDATE SET "
                 f"{updates} WHERE excluded.{ts} >= {name}.{ts}"
@@ -104,9 +118,15 @@ class SqliteOnlineStore:
             replace=f"INSERT OR REPLACE INTO {name} ({cols}) VALUES ({marks})",
             select=f"SELECT {cols} FROM {name} WHERE {key_match}",
             delete=f"DELETE FROM {name} WHERE {key_match}",
-            decode=row_decoder(table.schema, columns),
-            bools=[i for i, c in enumerate(columns) if pt.is_boolean(table.schema.field(c).type)],
+            lead_decoders=[_sqlite_decoder(schema.field(c).type) for c in leading],
+            assemble=row_assembler(schema.names, layout, leading),
         )
+
+    def _rows(self, prepared: _Prepared, rows: pa.Table) -> list[tuple[Any, ...]]:
+        blobs, nulls = prepared.layout.pack(rows)
+        lead = [encode_column(rows.column(c)) for c in prepared.leading]
+        variable = prepared.layout.variable_values(rows)
+        return list(zip(*lead, blobs, nulls, *variable, strict=True))
 
     def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         try:
@@ -126,26 +146,36 @@ class SqliteOnlineStore:
 
     def write_latest(self, table: OnlineTable, rows: pa.Table) -> None:
         prepared = self._table(table)
-        self._write(prepared.upsert_latest, encode_rows(rows, prepared.columns))
+        self._write(prepared.upsert_latest, self._rows(prepared, rows))
 
     def overwrite(self, table: OnlineTable, rows: pa.Table) -> None:
         prepared = self._table(table)
-        self._write(prepared.replace, encode_rows(rows, prepared.columns))
+        self._write(prepared.replace, self._rows(prepared, rows))
 
     def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
         prepared = self._table(table)
+        width = len(prepared.leading)
+        decoders = prepared.lead_decoders
+        layout = prepared.layout
         out: list[Row | None] = []
         try:
             with self._lock:
                 cursor = self._conn.cursor()
                 for key in keys:
-                    values = cursor.execute(prepared.select, encode_key(key)).fetchone()
-                    if values is not None and prepared.bools:
-                        values = list(values)
-                        for i in prepared.bools:
-                            if values[i] is not None:
-                                values[i] = bool(values[i])
-                    out.append(None if values is None else prepared.decode(values))
+                    found = cursor.execute(prepared.select, encode_key(key)).fetchone()
+                    if found is None:
+                        out.append(None)
+                        continue
+                    lead = [
+                        v if d is None or v is None else d(v)
+                        for v, d in zip(found[:width], decoders, strict=True)
+                    ]
+                    fixed = layout.unpack(found[width], found[width + 1])
+                    variable = [
+                        v if d is None or v is None else d(v)
+                        for v, d in zip(found[width + 2 :], layout.variable_decoders, strict=True)
+                    ]
+                    out.append(prepared.assemble(lead, fixed, variable))
         except sqlite3.Error as exc:
             raise BackendError(
                 f"online store (sqlite) read failed: {exc}", obj="online store", retryable=True
@@ -169,3 +199,10 @@ class SqliteOnlineStore:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _sqlite_decoder(t: pa.DataType) -> Callable[[Any], Any] | None:
+    """SQLite hands booleans back as integers."""
+    import pyarrow.types as pt
+
+    return bool if pt.is_boolean(t) else decoder(t)

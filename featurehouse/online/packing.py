@@ -1,0 +1,155 @@
+"""Fixed-width features packed into one binary value per row.
+
+Writing many columns per row costs a binding per column in SQLite; packing every
+fixed-width feature (numbers, booleans, timestamps, dates) into one blob with
+numpy is vectorized and leaves one binding. Variable-width features (strings,
+binary, decimals, nested values) stay as their own values.
+
+A row's blob is the little-endian C struct of its fixed columns in schema order;
+a separate null bitmap (None when the row has no null, the common case) marks the
+nulls. Schemas only grow at the end, so a blob written before a fixed column was
+added is a prefix of today's layout: its missing columns read as None.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.online.codec import decoder, encode_column
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+Values = list[Any]
+
+# struct codes of the fixed-width storage types (timestamps as µs, dates as days)
+_CODES = {
+    "bool": "?",
+    "int8": "b",
+    "int16": "h",
+    "int32": "i",
+    "int64": "q",
+    "float": "f",
+    "double": "d",
+    "date32[day]": "i",
+}
+
+
+def fixed_code(t: pa.DataType) -> str | None:
+    import pyarrow.types as pt
+
+    if pt.is_timestamp(t):
+        return "q"
+    return _CODES.get(str(t))
+
+
+class RowLayout:
+    """How the value columns of a schema are split between the blob and separate values."""
+
+    def __init__(self, schema: pa.Schema, columns: Sequence[str]) -> None:
+        self.fixed = [c for c in columns if fixed_code(schema.field(c).type)]
+        self.variable = [c for c in columns if c not in self.fixed]
+        codes = [fixed_code(schema.field(c).type) or "" for c in self.fixed]
+        self._structs = {
+            struct.calcsize("<" + "".join(codes[:i])): struct.Struct("<" + "".join(codes[:i]))
+            for i in range(len(codes) + 1)
+        }
+        self._numpy_dtype = "".join(codes)
+        self._size = struct.calcsize("<" + self._numpy_dtype)
+        self._decoders = [decoder(schema.field(c).type) for c in self.fixed]
+        self.variable_decoders = [decoder(schema.field(c).type) for c in self.variable]
+
+    def pack(self, table: pa.Table) -> tuple[list[bytes], list[bytes | None]]:
+        """Per row: the blob of fixed columns, and its null bitmap (None: no nulls)."""
+        import numpy as np
+
+        n = table.num_rows
+        if not self.fixed:
+            return [b""] * n, [None] * n
+        dtype = np.dtype([(f"c{i}", "<" + code) for i, code in enumerate(self._numpy_dtype)])
+        record = np.empty(n, dtype=dtype)
+        null_rows: list[tuple[int, np.ndarray]] = []
+        for i, name in enumerate(self.fixed):
+            column = table.column(name)
+            record[f"c{i}"] = _fixed_values(column)
+            if column.null_count:
+                null_rows.append((i, column.is_null().to_numpy(zero_copy_only=False)))
+        blobs: list[bytes] = record.view(np.dtype(("V", dtype.itemsize))).tolist()
+        return blobs, _null_bitmaps(n, len(self.fixed), null_rows)
+
+    def variable_values(self, table: pa.Table) -> list[list[Any]]:
+        return [encode_column(table.column(c)) for c in self.variable]
+
+    def unpack(self, blob: bytes, nulls: bytes | None) -> Values:
+        """The fixed columns of a row, decoded; None for nulls and for columns added later."""
+        if len(blob) > self._size:  # written by a process that knows more columns
+            blob = blob[: self._size]
+        values = list(self._structs[len(blob)].unpack(blob))
+        values.extend([None] * (len(self.fixed) - len(values)))
+        if nulls:
+            for i in _set_bits(nulls):
+                if i < len(values):
+                    values[i] = None
+        for i, decode in enumerate(self._decoders):
+            if decode is not None and values[i] is not None:
+                values[i] = decode(values[i])
+        return values
+
+
+def _fixed_values(column: pa.ChunkedArray) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = column.type
+    if pa.types.is_timestamp(t):
+        column = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    elif pa.types.is_date32(t):
+        column = column.cast(pa.int32())
+    if column.null_count:
+        column = pc.fill_null(column, False if pa.types.is_boolean(column.type) else 0)
+    values: np.ndarray = column.to_numpy(zero_copy_only=False)
+    return values
+
+
+def _null_bitmaps(
+    n: int, width: int, null_rows: list[tuple[int, np.ndarray]]
+) -> list[bytes | None]:
+    if not null_rows:
+        return [None] * n
+    import numpy as np
+
+    matrix = np.zeros((n, width), dtype=bool)
+    for i, is_null in null_rows:
+        matrix[:, i] = is_null
+    packed = np.packbits(matrix, axis=1, bitorder="little")
+    bitmaps: list[Any] = packed.view(np.dtype(("V", packed.shape[1]))).ravel().tolist()
+    has_null: list[Any] = np.any(matrix, axis=1).tolist()
+    return [b if flag else None for b, flag in zip(bitmaps, has_null, strict=True)]
+
+
+def _set_bits(bitmap: bytes) -> list[int]:
+    return [i * 8 + bit for i, byte in enumerate(bitmap) for bit in range(8) if byte >> bit & 1]
+
+
+def row_assembler(
+    columns: Sequence[str], layout: RowLayout, leading: Sequence[str]
+) -> Callable[[Sequence[Any], Values, Sequence[Any]], dict[str, Any]]:
+    """A function from (leading values, fixed values, variable values), all decoded, to a
+    row dict in ``columns`` order; ``leading`` names the values stored on their own first."""
+    sources: dict[str, tuple[int, int]] = {}
+    for i, c in enumerate(leading):
+        sources[c] = (0, i)
+    for i, c in enumerate(layout.fixed):
+        sources[c] = (1, i)
+    for i, c in enumerate(layout.variable):
+        sources[c] = (2, i)
+    plan = [(c, *sources[c]) for c in columns]
+
+    def assemble(lead: Sequence[Any], fixed: Values, variable: Sequence[Any]) -> dict[str, Any]:
+        parts = (lead, fixed, variable)
+        return {name: parts[part][i] for name, part, i in plan}
+
+    return assemble
