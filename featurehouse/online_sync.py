@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from featurehouse.services import Services
 
 CHANGE_TYPE = "_change_type"
-CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
+VERSION = "_fh_version"
+COMMIT_VERSION = "_commit_version"
+CDF_COLUMNS = (CHANGE_TYPE, COMMIT_VERSION, "_commit_timestamp")
 
 
 def sync_online(
@@ -50,7 +52,7 @@ def sync_online(
         written += _replay(services, spec, table, applied + 1, replay_end)
     if own is not None and own[0] == target:
         rows = services.engine.last_per_group(own[1], spec.primary_key, order=spec.event_time)
-        services.online.write_latest(spec.online_table(), rows)
+        services.online.write_latest(spec.online_table(), rows, versions=own[0])
         written += rows.num_rows
     _advance(services, spec, target)
     return written
@@ -65,18 +67,22 @@ def _replay(
     changes = services.offline.changes(table, start, end)
     if changes.num_rows == 0:
         return 0
-    kind = changes.column(CHANGE_TYPE).cast("string")
+    # The change feed comes in no particular order: put it in commit order so that, of
+    # two corrections of one (key, event time), the later commit's is kept below.
+    # (Arrow cannot reorder its string views: the columns are cast first.)
+    order = pc.sort_indices(changes.column(COMMIT_VERSION))
+    kind = changes.column(CHANGE_TYPE).cast("string").take(order)
+    versions = changes.column(COMMIT_VERSION).cast("int64").take(order)
     data = changes.drop_columns([c for c in CDF_COLUMNS if c in changes.column_names])
-    schema = spec.schema
-    assert schema is not None
-    data = _align(data, schema)
+    data = _align(data, spec.schema).take(order).append_column(VERSION, versions)
     upserts = data.filter(pc.is_in(kind, pa.array(["insert", "update_postimage"])))
     deletes = data.filter(pc.equal(kind, "delete")).select(list(spec.primary_key))
     online_table = spec.online_table()
     written = 0
     if upserts.num_rows:
         latest = services.engine.last_per_group(upserts, spec.primary_key, order=spec.event_time)
-        services.online.write_latest(online_table, latest)
+        stamps = latest.column(VERSION).to_pylist()
+        services.online.write_latest(online_table, latest.drop_columns([VERSION]), stamps)
         written += latest.num_rows
     if deletes.num_rows:
         written += repair_keys(services, spec, table, deletes)
@@ -92,7 +98,7 @@ def repair_keys(
     truth = _align(services.engine.latest_rows(dataset, keys, spec.event_time), spec.schema)
     online_table = spec.online_table()
     if truth.num_rows:
-        services.online.overwrite(online_table, truth)
+        services.online.overwrite(online_table, truth, versions=table.version())
     present = set(zip(*(truth.column(c).to_pylist() for c in spec.primary_key), strict=True))
     gone = [
         k
@@ -113,7 +119,7 @@ def rebuild_online(services: Services, spec: FeatureGroupSpec, table: DeltaTable
         _align(rows, spec.schema), spec.primary_key, order=spec.event_time
     )
     if latest.num_rows:
-        services.online.overwrite(online_table, latest)
+        services.online.overwrite(online_table, latest, versions=table.version())
     _advance(services, spec, table.version(), force=True)
     return int(latest.num_rows)
 

@@ -2,19 +2,16 @@
 store catches up with the offline store (the source of truth) on the next write or on
 ``sync_online()``.
 
-Every crash here is a real ``SIGKILL`` of a child process (``tests/workers/crash.py``),
-never an exception raised in this process. Each wait is bounded, so a hang fails.
+Every crash is a real ``SIGKILL`` of a child process (``tests/workers/insert.py``); the
+last test makes the online writes fail instead, which the design repairs the same way.
+Each wait is bounded, so a hang fails.
 """
 
 from __future__ import annotations
 
-import os
-import queue
 import random
 import signal
-import subprocess
-import sys
-import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,18 +20,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
 
 import featurehouse as fh
 from featurehouse.errors import BackendError
 from featurehouse.spec import FEATURE_GROUP
+from tests.workers import Child
 
-ROOT = Path(__file__).resolve().parents[1]
 NAME = "tx"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-STARTUP_TIMEOUT = 60.0  # a child's imports and connect, on a slow CI machine
-EXIT_TIMEOUT = 60.0
 BIG_BATCH = 1_000_000
 
 
@@ -102,64 +96,6 @@ def assert_online_is_latest_offline(fg: fh.FeatureGroup) -> None:
     assert not wrong, f"{len(wrong)} key(s) online differ from offline, e.g. {wrong[:5]}"
 
 
-class Child:
-    """``python -m tests.workers.crash ...`` with its stdout lines read by a thread."""
-
-    def __init__(self, tmp: Path, home: Path, batch: pa.Table, *flags: str) -> None:
-        path = tmp / f"batch-{os.urandom(4).hex()}.parquet"
-        pq.write_table(batch, path)
-        self.stderr_path = path.with_suffix(".stderr")
-        with self.stderr_path.open("w") as stderr:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.workers.crash", str(home), NAME, str(path), *flags],
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-            )
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.strip())
-        self.lines.put(None)
-
-    def wait_for(self, marker: str, timeout: float = STARTUP_TIMEOUT) -> bool:
-        """True once the child printed ``marker``; False if it exited first."""
-        if marker in self.seen:
-            return True
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                self.kill()
-                pytest.fail(f"child printed no {marker!r} in {timeout}s; saw {self.seen}")
-            if line is None:
-                self.lines.put(None)
-                return False
-            self.seen.append(line)
-            if line == marker:
-                return True
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-
-    def wait(self) -> int:
-        try:
-            return self.proc.wait(timeout=EXIT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            self.proc.wait(timeout=EXIT_TIMEOUT)
-            pytest.fail(f"child did not exit in {EXIT_TIMEOUT}s; saw {self.seen}")
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text()[-3000:]
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[tuple[Path, fh.FeatureStore, fh.FeatureGroup]]:
     """A project whose online group ``tx`` has a first committed version: ids 0..999 at T0."""
@@ -174,10 +110,16 @@ def project(tmp_path: Path) -> Iterator[tuple[Path, fh.FeatureStore, fh.FeatureG
 # -- 1. SIGKILL at random moments of a large insert -----------------------------------
 
 # When to kill: a random delay after the child printed a marker. "ready" comes just
-# before fg.insert (so the kill lands while the batch is prepared, written or synced);
-# "phase offline" comes as the Delta write starts (so it lands in the middle of it).
-KILL_PLAN = [("ready", 0.0, 0.3), ("phase offline", 0.0, 0.4), ("phase offline", 0.3, 1.0)]
-KILL_PLAN.append(("ready", 0.5, 3.0))
+# before fg.insert, "phase offline" as the Delta write (a merge) starts, "phase online" as
+# the online write starts, after the Delta commit. So the kills land while the batch is
+# prepared, in the middle of the Delta write or around its commit, and in the middle of
+# the online write (the SQLite transaction is rolled back; the offline commit stays).
+KILL_PLAN = [
+    ("ready", 0.0, 0.3),
+    ("phase offline", 0.0, 0.5),
+    ("phase offline", 0.3, 1.5),
+    ("phase online", 0.0, 1.0),
+]
 
 
 def test_sigkill_mid_insert_commits_all_or_nothing(
@@ -204,10 +146,10 @@ def test_sigkill_mid_insert_commits_all_or_nothing(
                 rows([attempt], T0, -1.0 - attempt),
             ]
         )
-        child = Child(tmp_path, home, batch)
+        child = Child(tmp_path, home, NAME, batch)
         delay = rng.uniform(low, high)
         if child.wait_for("ready") and child.wait_for(marker):
-            threading.Event().wait(delay)
+            time.sleep(delay)
         child.kill()
         code = child.wait()
         assert code in (0, -signal.SIGKILL), f"child failed ({code}): {child.stderr()}"
@@ -260,9 +202,9 @@ def test_sigkill_mid_insert_commits_all_or_nothing(
 # -- 2. SIGKILL between the offline commit and the online write ------------------------
 
 
-def kill_before_online(tmp_path: Path, home: Path, fs: fh.FeatureStore) -> tuple[pa.Table, int]:
+def kill_before_online(tmp_path: Path, home: Path, fs: fh.FeatureStore) -> int:
     """Stage newer online rows, then let a child commit a batch offline and die before its
-    online write. Returns the child's batch and its Delta version."""
+    online write. Returns the Delta version the child committed."""
     fg = fs.get_feature_group(NAME, 1)
     # Keys 0..9 get newer rows at T0+1d (online now holds those).
     fg.insert(rows(range(10), T0 + timedelta(days=1), 100.0))
@@ -276,7 +218,7 @@ def kill_before_online(tmp_path: Path, home: Path, fs: fh.FeatureStore) -> tuple
             rows([1], T0 - timedelta(days=30), -6.0),
         ]
     )
-    child = Child(tmp_path, home, batch, "--die-before-online")
+    child = Child(tmp_path, home, NAME, batch, "--die-before-online")
     assert child.wait_for("ready")
     code = child.wait()
     assert code == -signal.SIGKILL, f"child was not killed ({code}): {child.seen} {child.stderr()}"
@@ -294,8 +236,9 @@ def kill_before_online(tmp_path: Path, home: Path, fs: fh.FeatureStore) -> tuple
     assert all((k, T0 + timedelta(hours=12)) in stored for k in range(2000, 2100))
     assert online_version(fs) == watermark
     assert fg.get_online([{"id": 2000}, {"id": 2099}]) == [None, None]
-    assert fg.get_online({"id": 0})["a"] == 100.0
-    return batch, version
+    row = fg.get_online({"id": 0})
+    assert row is not None and row["a"] == 100.0
+    return version
 
 
 def assert_repaired(fs: fh.FeatureStore, fg: fh.FeatureGroup) -> None:
@@ -315,7 +258,7 @@ def test_kill_before_online_write_is_repaired_by_next_insert(
     project: tuple[Path, fh.FeatureStore, fh.FeatureGroup], tmp_path: Path
 ) -> None:
     home, fs, _ = project
-    _, version = kill_before_online(tmp_path, home, fs)
+    version = kill_before_online(tmp_path, home, fs)
     fg = fs.get_feature_group(NAME, 1)
     result = fg.insert(rows(range(3000, 3010), T0 + timedelta(days=2)))
     assert result.version == version + 1
@@ -329,7 +272,7 @@ def test_kill_before_online_write_is_repaired_by_sync_online(
     project: tuple[Path, fh.FeatureStore, fh.FeatureGroup], tmp_path: Path
 ) -> None:
     home, fs, _ = project
-    _, version = kill_before_online(tmp_path, home, fs)
+    version = kill_before_online(tmp_path, home, fs)
     # A fresh process, as after a restart: sync_online alone repairs the online store.
     fs.close()
     with fh.connect(home) as fresh:

@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 
 Key = tuple[Any, ...]
 Row = dict[str, Any]
+Versions = int | Sequence[int]
+
+
+def version_list(versions: Versions, count: int) -> list[int]:
+    """The offline version of each of ``count`` rows."""
+    if isinstance(versions, int):
+        return [versions] * count
+    values = [int(v) for v in versions]
+    if len(values) != count:
+        raise ValueError(f"{len(values)} versions for {count} rows")
+    return values
 
 
 @dataclass(frozen=True)
@@ -37,14 +48,17 @@ class OnlineTable:
 
 
 class OnlineStore(Protocol):
-    def write_latest(self, table: OnlineTable, rows: pa.Table) -> None:
-        """Store each row unless its key already holds a row with a greater event time.
+    def write_latest(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
+        """Store each row unless its key already holds a newer row.
 
-        ``rows`` hold at most one row per key. An equal event time replaces (a correction).
+        Newer means a greater event time, or the same event time from a greater offline
+        version: of two corrections of one row, the later commit wins, whichever process
+        writes last. ``versions`` is the offline version of every row, or of each row.
+        ``rows`` hold at most one row per key; an equal (event time, version) replaces.
         """
         ...
 
-    def overwrite(self, table: OnlineTable, rows: pa.Table) -> None:
+    def overwrite(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
         """Store each row whatever is stored for its key (used to repair after deletes)."""
         ...
 

@@ -1,15 +1,16 @@
 """The shared online store on Redis: one string key per row.
 
 Key: ``{prefix}{table}:{key}``, where ``key`` is the JSON list of the encoded primary
-key values. Value: the row's event time as 20 digits (microseconds + 2**63, zero
-padded, so it is fixed width and never negative), then the JSON list of the row's
+key values. Value: an ordering prefix of 40 digits, the row's event time
+(microseconds + 2**63, zero padded, so it is fixed width and never negative) then
+the offline version it came from (zero padded), then the JSON list of the row's
 values in schema order. Columns are only ever appended to a schema, so a row written
 before the schema grew reads its new columns as None.
 
-``write_latest`` runs a Lua script that compares event times inside Redis, so two
-writers cannot interleave between the read and the write of one key. The script
-compares the two 10-digit halves of the prefix as numbers: each half is exact in
-a Lua double, whereas a whole microsecond timestamp may not be.
+``write_latest`` runs a Lua script that compares ordering prefixes inside Redis, so
+two writers cannot interleave between the read and the write of one key. The script
+compares the prefix in 10-digit pieces as numbers: each piece is exact in a Lua
+double, whereas a whole microsecond timestamp may not be.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from featurehouse.errors import BackendError, MissingDependencyError
-from featurehouse.online.base import Key, OnlineTable, Row
+from featurehouse.online.base import Key, OnlineTable, Row, Versions, version_list
 from featurehouse.online.codec import encode_key, encode_rows, row_decoder
 
 if TYPE_CHECKING:
@@ -34,14 +35,17 @@ DEFAULT_PREFIX = "fh:"
 SCRIPT_KEYS = 500  # keys per script call
 PIPELINE_CALLS = 20  # script (or MSET, MGET, DEL) calls sent per round trip
 TIME_OFFSET = 2**63  # event time (µs) + offset is in [0, 2**64): 20 digits at most
+PREFIX = 40  # digits of the ordering prefix: event time, then version
 NULL_TIME = "0" * 20  # a null event time is older than any other
 _Chunk = tuple[list[bytes], list[bytes]]
 
 WRITE_LATEST = """
 local function not_newer(stored, new)
-  local sh, nh = tonumber(string.sub(stored, 1, 10)), tonumber(string.sub(new, 1, 10))
-  if sh ~= nh then return sh < nh end
-  return tonumber(string.sub(stored, 11, 20)) <= tonumber(string.sub(new, 11, 20))
+  for i = 1, 31, 10 do
+    local s, n = tonumber(string.sub(stored, i, i + 9)), tonumber(string.sub(new, i, i + 9))
+    if s ~= n then return s < n end
+  end
+  return true
 end
 local written = 0
 for i = 1, #KEYS do
@@ -57,8 +61,10 @@ return written
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _time_prefix(micros: int | None) -> str:
-    return NULL_TIME if micros is None else f"{micros + TIME_OFFSET:020d}"
+def _order_prefix(micros: int | None, version: int) -> str:
+    """40 digits that sort like (event time, version)."""
+    time = NULL_TIME if micros is None else f"{micros + TIME_OFFSET:020d}"
+    return f"{time}{version:020d}"
 
 
 def _glob_escape(text: str) -> str:
@@ -147,19 +153,21 @@ class RedisOnlineStore:
         self._prepared[table.name] = (table.schema, prepared)
         return prepared
 
-    def _chunks(self, table: OnlineTable, rows: pa.Table) -> Iterator[_Chunk]:
+    def _chunks(self, table: OnlineTable, rows: pa.Table, versions: Versions) -> Iterator[_Chunk]:
         """(redis keys, values) of the rows, SCRIPT_KEYS at a time, encoded for the wire."""
         prepared = self._table(table)
         key_prefix, key_at, time_at = prepared.key_prefix, prepared.key_at, prepared.time_at
         encoded = encode_rows(rows, prepared.columns)
+        stamps = version_list(versions, len(encoded))
         for start in range(0, len(encoded), SCRIPT_KEYS):
             keys: list[bytes] = []
             values: list[bytes] = []
-            for row in encoded[start : start + SCRIPT_KEYS]:
+            end = start + SCRIPT_KEYS
+            for row, version in zip(encoded[start:end], stamps[start:end], strict=True):
                 keys.append((key_prefix + _dumps([row[i] for i in key_at])).encode())
                 if prepared.binary_at:
                     row = _with_base64(row, prepared.binary_at)
-                values.append((_time_prefix(row[time_at]) + _dumps(row)).encode())
+                values.append((_order_prefix(row[time_at], version) + _dumps(row)).encode())
             yield keys, values
 
     def _key(self, prepared: _Prepared, key: Key) -> str:
@@ -181,12 +189,12 @@ class RedisOnlineStore:
                 results.extend(pipe.execute())
         return results
 
-    def write_latest(self, table: OnlineTable, rows: pa.Table) -> None:
-        chunks = self._chunks(table, rows)
+    def write_latest(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
+        chunks = self._chunks(table, rows, versions)
         self._send("write", (_script_call(self._script, k, v) for k, v in chunks))
 
-    def overwrite(self, table: OnlineTable, rows: pa.Table) -> None:
-        chunks = self._chunks(table, rows)
+    def overwrite(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
+        chunks = self._chunks(table, rows, versions)
         self._send("write", (_mset_call(dict(zip(k, v, strict=True))) for k, v in chunks))
 
     def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
@@ -204,7 +212,7 @@ class RedisOnlineStore:
             if value is None:
                 out.append(None)
                 continue
-            row: list[Any] = json.loads(value[20:])
+            row: list[Any] = json.loads(value[PREFIX:])
             if len(row) < width:  # written before the schema grew
                 row.extend([None] * (width - len(row)))
             elif len(row) > width:  # written by a process that knows a newer schema

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import BackendError
-from featurehouse.online.base import Key, OnlineTable, Row
+from featurehouse.online.base import Key, OnlineTable, Row, Versions, version_list
 from featurehouse.online.codec import decoder, encode_column, encode_key
 from featurehouse.online.packing import RowLayout, row_assembler
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 BATCH = 50_000
 FIXED = "_fh_fixed"
 NULLS = "_fh_nulls"
+VERSION = "_fh_version"  # the offline version a row came from: breaks event-time ties
 
 
 def _quote(name: str) -> str:
@@ -85,9 +86,9 @@ class SqliteOnlineStore:
         name = _quote("fg_" + table.name)
         leading = [*table.primary_key, table.event_time]
         layout = RowLayout(schema, [c for c in schema.names if c not in leading])
-        stored = [*leading, FIXED, NULLS, *layout.variable]
+        stored = [*leading, VERSION, FIXED, NULLS, *layout.variable]
         types = {c: _sql_type(schema.field(c).type) for c in [*leading, *layout.variable]}
-        types.update({FIXED: "BLOB", NULLS: "BLOB"})
+        types.update({VERSION: "INTEGER", FIXED: "BLOB", NULLS: "BLOB"})
         pk = ", ".join(_quote(c) for c in table.primary_key)
         defs = ", ".join(f"{_quote(c)} {types[c]}" for c in stored)
         self._conn.execute(
@@ -102,8 +103,9 @@ class SqliteOnlineStore:
                     if "duplicate column" not in str(exc):  # another process added it first
                         raise
         cols = ", ".join(_quote(c) for c in stored)
+        read = ", ".join(_quote(c) for c in stored if c != VERSION)
         marks = ", ".join("?" for _ in stored)
-        ts = _quote(table.event_time)
+        ts, version = _quote(table.event_time), _quote(VERSION)
         updates = ", ".join(
             f"{_quote(c)} = excluded.{_quote(c)}" for c in stored if c not in table.primary_key
         )
@@ -113,20 +115,23 @@ class SqliteOnlineStore:
             layout=layout,
             upsert_latest=(
                 f"INSERT INTO {name} ({cols}) VALUES ({marks}) ON CONFLICT ({pk}) DO UPDATE SET "
-                f"{updates} WHERE excluded.{ts} >= {name}.{ts}"
+                f"{updates} WHERE (excluded.{ts}, excluded.{version}) >= ({name}.{ts}, {name}.{version})"
             ),
             replace=f"INSERT OR REPLACE INTO {name} ({cols}) VALUES ({marks})",
-            select=f"SELECT {cols} FROM {name} WHERE {key_match}",
+            select=f"SELECT {read} FROM {name} WHERE {key_match}",
             delete=f"DELETE FROM {name} WHERE {key_match}",
             lead_decoders=[_sqlite_decoder(schema.field(c).type) for c in leading],
             assemble=row_assembler(schema.names, layout, leading),
         )
 
-    def _rows(self, prepared: _Prepared, rows: pa.Table) -> list[tuple[Any, ...]]:
+    def _rows(
+        self, prepared: _Prepared, rows: pa.Table, versions: Versions
+    ) -> list[tuple[Any, ...]]:
         blobs, nulls = prepared.layout.pack(rows)
         lead = [encode_column(rows.column(c)) for c in prepared.leading]
         variable = prepared.layout.variable_values(rows)
-        return list(zip(*lead, blobs, nulls, *variable, strict=True))
+        stamps = version_list(versions, rows.num_rows)
+        return list(zip(*lead, stamps, blobs, nulls, *variable, strict=True))
 
     def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         try:
@@ -144,13 +149,13 @@ class SqliteOnlineStore:
                 f"online store (sqlite) write failed: {exc}", obj="online store", retryable=True
             ) from exc
 
-    def write_latest(self, table: OnlineTable, rows: pa.Table) -> None:
+    def write_latest(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
         prepared = self._table(table)
-        self._write(prepared.upsert_latest, self._rows(prepared, rows))
+        self._write(prepared.upsert_latest, self._rows(prepared, rows, versions))
 
-    def overwrite(self, table: OnlineTable, rows: pa.Table) -> None:
+    def overwrite(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
         prepared = self._table(table)
-        self._write(prepared.replace, self._rows(prepared, rows))
+        self._write(prepared.replace, self._rows(prepared, rows, versions))
 
     def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
         prepared = self._table(table)

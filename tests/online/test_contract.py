@@ -161,6 +161,21 @@ def test_the_latest_event_time_wins(store: OnlineStore) -> None:
     assert found is not None and found["ts"] == at(11)
 
 
+def test_equal_event_times_are_ordered_by_offline_version(store: OnlineStore) -> None:
+    store.write_latest(TABLE, rows(TABLE, (1, at(10), 1.0), (2, at(10), 2.0)), versions=7)
+    # a slow writer of an earlier commit arrives last: it must not undo the later correction
+    store.write_latest(TABLE, rows(TABLE, (1, at(10), 0.5)), versions=6)
+    store.write_latest(TABLE, rows(TABLE, (1, at(9), 0.9), (2, at(10), 2.5)), versions=[9, 8])
+    assert amounts(store, TABLE, [1, 2]) == [1.0, 2.5]
+    # a greater event time wins whatever its version
+    store.write_latest(TABLE, rows(TABLE, (1, at(11), 1.1)), versions=3)
+    assert amounts(store, TABLE, [1]) == [1.1]
+    # 20-digit versions compare exactly
+    store.write_latest(TABLE, rows(TABLE, (3, at(0), 3.0)), versions=2**62 + 1)
+    store.write_latest(TABLE, rows(TABLE, (3, at(0), 3.5)), versions=2**62)
+    assert amounts(store, TABLE, [3]) == [3.0]
+
+
 @pytest.mark.parametrize(
     ("older", "newer"),
     [

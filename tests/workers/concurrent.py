@@ -2,7 +2,7 @@
 
 It connects, loads its batches, waits at the shared barrier so that every writer
 starts at the same moment, inserts the batches one by one, and writes what it did
-(the Delta version of each insert, or the traceback) to a JSON file.
+(the Delta version and commit attempts of each insert, or the traceback) to a JSON file.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 
 def insert_batches(home: str, name: str, paths: list[str], barrier: Any, out: str) -> None:
-    report: dict[str, Any] = {"versions": []}
+    report: dict[str, Any] = {"versions": [], "attempts": []}
     try:
         import pyarrow.parquet as pq
 
@@ -27,6 +27,7 @@ def insert_batches(home: str, name: str, paths: list[str], barrier: Any, out: st
         for batch in batches:
             result = fg.insert(batch)
             report["versions"].append(result.version)
+            report["attempts"].append(result.attempts)
         fs.close()
     except BaseException:
         report["error"] = traceback.format_exc()
