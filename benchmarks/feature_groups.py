@@ -1,6 +1,6 @@
 """featurehouse side by side with the bare libraries doing the same work, in one run.
 
-    .venv/bin/python benchmarks/feature_groups.py [--rows 10000000] [--upsert-rows 1000000] [--quick]
+    .venv/bin/python benchmarks/feature_groups.py [--rows N] [--upsert-rows M] [--quick]
 
 Every measured step runs in its own spawned process (deltalake panics in forked children),
 so that its peak RSS (``ru_maxrss``) is its own. See benchmarks/README.md.
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import platform
 import resource
 import shutil
 import socket
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -90,6 +92,27 @@ def make_upsert(events: pa.Table, rows: int, seed: int = SEED + 1) -> pa.Table:
     return pa.table({"id": ids[order], "ts": _timestamps(ts[order]), **feats})
 
 
+def make_data(
+    root: Path, rows: int, upsert_rows: int, online_keys: int, lookups: int, online_rows: int
+) -> Result:
+    """Write every input as an Arrow IPC file under ``root`` (in a child: the parent stays
+    small, so that the processes it spawns start small)."""
+    import numpy as np
+    import pyarrow as pa
+
+    events = make_events(rows)
+    _write(events, root / "events.arrow")
+    _write(make_upsert(events, upsert_rows), root / "upsert.arrow")
+    del events
+    lookup_table = make_events(online_keys, LOOKUP_FEATURES, seed=SEED + 2)
+    _write(lookup_table, root / "lookup.arrow")
+    rng = np.random.default_rng(SEED + 3)
+    keys = rng.choice(lookup_table.column("id").to_numpy(), size=lookups)
+    _write(pa.table({"id": keys}), root / "keys.arrow")
+    _write(make_events(online_rows, seed=SEED + 4), root / "online.arrow")
+    return {}
+
+
 def _write(table: pa.Table, path: Path) -> None:
     import pyarrow as pa
 
@@ -108,18 +131,48 @@ def _read(path: Path) -> pa.Table:
 # -- measuring (inside the spawned process) -------------------------------------------------
 
 
-def _maxrss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+def _memory_mib() -> tuple[float, float]:
+    """(resident now, peak resident) of this process, in MiB.
+
+    On Linux this reads VmRSS and VmHWM: ``ru_maxrss`` is no use in a spawned child, as
+    the kernel carries the parent's peak over fork + exec (a child of a 1.5 GB parent
+    reports 1.5 GB). Elsewhere it falls back to ``ru_maxrss`` for both.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            fields = dict(line.split(":", 1) for line in status if line.startswith("Vm"))
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    except (OSError, KeyError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_mib = peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes / KiB
+        return peak_mib, peak_mib
+
+
+def _reset_peak() -> None:
+    """Make VmHWM start again from the current RSS (Linux >= 4.0), so the peak is the step's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 @contextmanager
 def _timed(out: Result) -> Iterator[None]:
-    """Time the block; record the peak RSS of the process before and after it."""
-    out["rss_before_mib"] = _maxrss_mib()
+    """Time the block (wall and CPU of all threads); record RSS at its start and its peak."""
+    _reset_peak()
+    out["rss_before_mib"] = _memory_mib()[0]
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     yield
     out["seconds"] = time.perf_counter() - start
-    out["peak_rss_mib"] = _maxrss_mib()
+    out["cpu_seconds"] = _cpu_seconds() - cpu
+    out["peak_rss_mib"] = max(_memory_mib()[1], out["rss_before_mib"])
 
 
 def _isolated(fn: Callable[..., Result], *args: Any) -> Result:
@@ -391,16 +444,16 @@ def insert_online_featurehouse(data: Path, project: Path) -> Result:
         "online_i", version=1, primary_key=["id"], event_time="ts", online=True
     )
     _ = fs._services.engine
-    online_seconds = 0.0
+    online = {"seconds": 0.0, "cpu_seconds": 0.0}
     sync = writer.sync_online
 
     def timed_sync(*args: Any, **kwargs: Any) -> int:
-        nonlocal online_seconds
-        start = time.perf_counter()
+        cpu, start = _cpu_seconds(), time.perf_counter()
         try:
             return sync(*args, **kwargs)
         finally:
-            online_seconds += time.perf_counter() - start
+            online["seconds"] += time.perf_counter() - start
+            online["cpu_seconds"] += _cpu_seconds() - cpu
 
     writer.sync_online = timed_sync
     out: Result = {}
@@ -410,10 +463,10 @@ def insert_online_featurehouse(data: Path, project: Path) -> Result:
     fs.close()
     out.update(
         insert_seconds=out["seconds"],
-        offline_seconds=out["seconds"] - online_seconds,
-        seconds=online_seconds,
+        offline_seconds=out["seconds"] - online["seconds"],
         online_rows_written=result.online_rows_written,
         rows=_count_sqlite(project / "online.db", "fg_online_i_v1"),
+        **online,
     )
     return out
 
@@ -531,9 +584,6 @@ def run(
 
     ``redis=None`` measures Redis when it answers on 127.0.0.1:6379.
     """
-    import numpy as np
-    import pyarrow as pa
-
     warmup = min(2_000, max(10, lookups // 10)) if warmup is None else warmup
     redis = redis_reachable() if redis is None else redis
     if data_dir is not None:
@@ -549,22 +599,12 @@ def run(
             "online_rows": online_rows,
             "redis": redis,
             "data_dir": str(root),
+            "load": os.getloadavg()[0],
         }
     }
     try:
         log(f"generating data under {root}")
-        events = make_events(rows)
-        _write(events, root / "events.arrow")
-        _write(make_upsert(events, upsert_rows), root / "upsert.arrow")
-        del events
-        lookup_table = make_events(online_keys, LOOKUP_FEATURES, seed=SEED + 2)
-        _write(lookup_table, root / "lookup.arrow")
-        rng = np.random.default_rng(SEED + 3)
-        keys = rng.choice(lookup_table.column("id").to_numpy(), size=warmup + lookups)
-        _write(pa.table({"id": keys}), root / "keys.arrow")
-        del lookup_table
-        _write(make_events(online_rows, seed=SEED + 4), root / "online.arrow")
-
+        _isolated(make_data, root, rows, upsert_rows, online_keys, warmup + lookups, online_rows)
         fh_project = root / "fh"
         bare = root / "bare" / "tx"
         log(f"1/4 insert {rows:,} rows: featurehouse")
@@ -611,6 +651,7 @@ def run(
             try:
                 log("4/4 online write: redis")
                 write["redis"] = _isolated(write_latest_redis, data, prefix + "fh:")
+                _drop_redis(prefix)
                 write["redis_bare"] = _isolated(write_bare_redis, data, prefix + "bare:")
             finally:
                 _drop_redis(prefix)
@@ -656,14 +697,16 @@ def report(results: Result) -> None:
         f"[bold]featurehouse vs bare libraries[/]  python {platform.python_version()}, "
         f"deltalake {deltalake.__version__}, pyarrow {pyarrow.__version__}, duckdb "
         f"{duckdb.__version__}, sqlite {sqlite3.sqlite_version}, {multiprocessing.cpu_count()} "
-        "CPUs. Each contender ran in its own spawned process; ratio = featurehouse / bare "
-        "(time; > 1 means featurehouse is slower). Peak RSS = ru_maxrss of that process (input "
-        "table included), +step = its growth during the timed step."
+        f"CPUs, load average at start {c['load']:.2f}. Each contender ran in its own spawned "
+        "process; ratio = featurehouse / bare (time; > 1 means featurehouse is slower). "
+        "Peak RSS = the process's peak resident memory during the timed step (VmHWM; the "
+        "input table included), +step = that peak minus the RSS when the step began."
     )
 
     ins = results["insert"]
     t = Table(title=f"1. Insert {c['rows']:,} new rows x 12 columns into a fresh table")
-    for col in ("contender", "seconds", "rows/s", "peak RSS MiB", "+step MiB", "files", "rows"):
+    columns = ["contender", "seconds", "CPU s", "rows/s", "peak RSS MiB", "+step MiB"]
+    for col in [*columns, "files", "rows"]:
         t.add_column(col, justify="left" if col == "contender" else "right")
     t.add_column("fh / bare", justify="right")
     names = {"featurehouse": "featurehouse fg.insert", "bare": "bare write_deltalake(append)"}
@@ -672,6 +715,7 @@ def report(results: Result) -> None:
         t.add_row(
             label,
             _num(r["seconds"]),
+            _num(r["cpu_seconds"]),
             _int(round(c["rows"] / r["seconds"])),
             _num(r["peak_rss_mib"], 0),
             _num(r["peak_rss_mib"] - r["rss_before_mib"], 0),
@@ -686,7 +730,7 @@ def report(results: Result) -> None:
         title=f"2. Upsert {c['upsert_rows']:,} rows (half new keys, half corrections in the "
         f"most recent {RECENT:.0%} of time) into the {c['rows']:,}-row table"
     )
-    columns = ["contender", "seconds", "peak RSS MiB", "+step MiB", "inserted", "updated"]
+    columns = ["contender", "seconds", "CPU s", "peak RSS MiB", "+step MiB", "inserted", "updated"]
     columns += ["rows after", "files scanned", "skipped", "added", "removed", "rows copied"]
     for col in [*columns, "fh / this"]:
         t.add_column(col, justify="left" if col == "contender" else "right")
@@ -700,6 +744,7 @@ def report(results: Result) -> None:
         t.add_row(
             label,
             _num(r["seconds"]),
+            _num(r["cpu_seconds"]),
             _num(r["peak_rss_mib"], 0),
             _num(r["peak_rss_mib"] - r["rss_before_mib"], 0),
             _int(r["rows_inserted"]),
@@ -745,7 +790,8 @@ def report(results: Result) -> None:
         title=f"4. Online write of {c['online_rows']:,} rows x {FEATURES} float features "
         "(+ id, ts) into an empty online table"
     )
-    for col in ("contender", "seconds", "rows/s", "rows stored", "peak RSS MiB", "+step MiB"):
+    columns = ["contender", "seconds", "CPU s", "rows/s", "rows stored", "peak RSS MiB"]
+    for col in [*columns, "+step MiB"]:
         t.add_column(col, justify="left" if col == "contender" else "right")
     t.add_column("fh / bare", justify="right")
     ins_online = wr["insert_online"]
@@ -761,13 +807,14 @@ def report(results: Result) -> None:
         if r is None:
             continue
         if "skipped" in r:
-            t.add_row(label, f"[yellow]skipped: {r['skipped']}[/]", *([""] * 6))
+            t.add_row(label, f"[yellow]skipped: {r['skipped']}[/]", *([""] * 7))
             continue
         reference = wr["redis_bare" if key.startswith("redis") else "bare"]
         is_bare = key in ("bare", "redis_bare")
         t.add_row(
             label,
             _num(r["seconds"]),
+            _num(r["cpu_seconds"]),
             _int(round(c["online_rows"] / r["seconds"])),
             _int(r["rows"]),
             _num(r["peak_rss_mib"], 0),

@@ -39,3 +39,17 @@ def test_unknown_setting_is_refused(tmp_path: Path) -> None:
     (tmp_path / "featurehouse.toml").write_text('[featurehouse]\nonlne = "typo"\n')
     with pytest.raises(SchemaError, match="onlne"):
         Settings.load(tmp_path)
+
+
+def test_unknown_backend_scheme_suggests_the_closest() -> None:
+    from featurehouse.catalog.base import open_catalog
+    from featurehouse.errors import InvalidNameError
+    from featurehouse.online.base import open_online_store
+
+    with pytest.raises(InvalidNameError, match="did you mean 'redis'"):
+        open_online_store("reddis://127.0.0.1:6379/0")
+    with pytest.raises(InvalidNameError, match="did you mean 'postgresql'"):
+        open_catalog("postgresq://user:secret@host/db")
+    with pytest.raises(InvalidNameError) as info:
+        open_catalog("mysql://user:secret@host/db")
+    assert "secret" not in str(info.value)
