@@ -422,7 +422,7 @@ def write_latest_featurehouse(data: Path, project: Path) -> Result:
     fg = fs.create_feature_group(
         "online_w", version=1, primary_key=["id"], event_time="ts", online=True, schema=table.schema
     )
-    online_table = fg._spec.online_table()
+    online_table = fg._spec.online_table
     store = fs._services.online
     out: Result = {}
     with _timed(out):

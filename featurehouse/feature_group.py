@@ -178,7 +178,7 @@ class FeatureGroup:
             return None if isinstance(keys, Mapping) else [None] * len(keys)
         single = isinstance(keys, Mapping)
         key_list = [keys] if single else keys
-        rows = self._services.online.read(spec.online_table(), [self._key(k) for k in key_list])
+        rows = self._services.online.read(spec.online_table, [self._key(k) for k in key_list])
         if spec.ttl is not None:
             oldest = datetime.now(UTC) - spec.ttl
             rows = [r if r is not None and r[spec.event_time] >= oldest else None for r in rows]

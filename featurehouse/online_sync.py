@@ -52,7 +52,7 @@ def sync_online(
         written += _replay(services, spec, table, applied + 1, replay_end)
     if own is not None and own[0] == target:
         rows = services.engine.last_per_group(own[1], spec.primary_key, order=spec.event_time)
-        services.online.write_latest(spec.online_table(), rows, versions=own[0])
+        services.online.write_latest(spec.online_table, rows, versions=own[0])
         written += rows.num_rows
     _advance(services, spec, target)
     return written
@@ -77,7 +77,7 @@ def _replay(
     data = _align(data, spec.schema).take(order).append_column(VERSION, versions)
     upserts = data.filter(pc.is_in(kind, pa.array(["insert", "update_postimage"])))
     deletes = data.filter(pc.equal(kind, "delete")).select(list(spec.primary_key))
-    online_table = spec.online_table()
+    online_table = spec.online_table
     written = 0
     if upserts.num_rows:
         latest = services.engine.last_per_group(upserts, spec.primary_key, order=spec.event_time)
@@ -96,7 +96,7 @@ def repair_keys(
     keys = services.engine.last_per_group(keys, spec.primary_key)
     dataset = services.offline.dataset(table)
     truth = _align(services.engine.latest_rows(dataset, keys, spec.event_time), spec.schema)
-    online_table = spec.online_table()
+    online_table = spec.online_table
     if truth.num_rows:
         services.online.overwrite(online_table, truth, versions=table.version())
     present = set(zip(*(truth.column(c).to_pylist() for c in spec.primary_key), strict=True))
@@ -112,7 +112,7 @@ def repair_keys(
 
 def rebuild_online(services: Services, spec: FeatureGroupSpec, table: DeltaTable) -> int:
     """Replace the online rows with the latest row per key of the whole offline table."""
-    online_table = spec.online_table()
+    online_table = spec.online_table
     services.online.drop(online_table)
     rows = services.engine.scan(services.offline.dataset(table))
     latest = services.engine.last_per_group(

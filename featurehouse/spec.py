@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import Entry
@@ -40,7 +41,9 @@ class FeatureGroupSpec:
         """How errors name this group: ``transactions:1``."""
         return f"{self.name}:{self.version}"
 
+    @cached_property
     def online_table(self) -> OnlineTable:
+        """What the online store knows of this group (built once: lookups are hot)."""
         assert self.schema is not None
         return OnlineTable(self.table_id, self.schema, self.primary_key, self.event_time)
 

@@ -125,7 +125,7 @@ class FeatureStore:
                 obj=spec.label,
             ) from exc
         if spec.schema is not None:
-            self._services.offline.create(spec.table_id, spec.schema)
+            self._services.offline.create(spec.table_id, spec.schema, change_feed=spec.online)
         return FeatureGroup(self._services, FeatureGroupSpec.from_entry(entry))
 
     def get_feature_group(self, name: str, version: int | None = None) -> FeatureGroup:

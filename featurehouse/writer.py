@@ -61,7 +61,7 @@ def insert(
 ) -> tuple[FeatureGroupSpec, WriteResult]:
     """Commit ``batch`` offline, record a grown schema, and write it through to the online store."""
     offline = services.offline
-    offline.create(spec.table_id, batch.schema)
+    offline.create(spec.table_id, batch.schema, change_feed=spec.online)
 
     def commit() -> tuple[DeltaTable, int, int, int]:
         table = offline.open(spec.table_id)

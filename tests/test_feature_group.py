@@ -228,7 +228,7 @@ def test_sync_online_rebuild_restores_a_lost_online_store(
 ) -> None:
     fg = fs.create_feature_group("tx", primary_key=["id"], event_time="ts", online=True)
     fg.insert([{"id": i, "ts": at(i), "v": float(i)} for i in range(5)])
-    fs._services.online.drop(fg._spec.online_table())
+    fs._services.online.drop(fg._spec.online_table)
     assert fg.get_online({"id": 3}) is None
     assert fg.sync_online(rebuild=True) == 5
     assert fg.get_online({"id": 3}) == {"id": 3, "ts": at(3), "v": 3.0}

@@ -7,13 +7,13 @@ revision, so two processes can never silently overwrite each other.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from featurehouse.errors import ConflictError, InvalidNameError
+from featurehouse.backends import open_backend
+from featurehouse.errors import ConflictError
 
 JsonBody = dict[str, Any]
 
@@ -95,15 +95,5 @@ BACKENDS = {
 
 def open_catalog(uri: str) -> Catalog:
     """Open the catalog at ``uri`` (``sqlite:///path`` or ``postgresql://...``)."""
-    scheme = uri.split(":", 1)[0].split("+", 1)[0]
-    if scheme not in BACKENDS:
-        raise InvalidNameError(
-            f"unknown catalog URI scheme {scheme!r}; expected one of {sorted(BACKENDS)}",
-            obj="catalog",
-            expected=sorted(BACKENDS),
-            received=scheme,
-        )
-    module, cls = BACKENDS[scheme].split(":")
-    factory = getattr(importlib.import_module(module), cls)
-    catalog: Catalog = factory(uri)
-    return catalog
+    backend: Catalog = open_backend("catalog", uri, BACKENDS)
+    return backend

@@ -77,10 +77,8 @@ class DuckDBEngine:
 
         if batch.num_rows == 0:
             return batch
-        # Cheap test first: most batches hold no duplicates and are returned untouched.
-        groups = batch.select(list(group)).group_by(list(group), use_threads=True).aggregate([])
-        if groups.num_rows == batch.num_rows:
-            return batch
+        if self._distinct(batch, group) == batch.num_rows:
+            return batch  # the common case: no duplicates, nothing to copy
         indexed = batch.append_column(ROW, pa.array(range(batch.num_rows), pa.int64()))
         ordering = f"{_quote(order)} DESC, {ROW} DESC" if order else f"{ROW} DESC"
         sql = (
@@ -94,6 +92,16 @@ class DuckDBEngine:
         finally:
             cursor.close()
         return result.drop_columns([ROW]).cast(batch.schema)
+
+    def _distinct(self, batch: pa.Table, group: Sequence[str]) -> int:
+        """How many distinct ``group`` values ``batch`` holds (DuckDB's parallel hash)."""
+        cursor = self._cursor()
+        cursor.register("batch", batch.select(list(group)))
+        try:
+            row = cursor.execute("SELECT count(*) FROM (SELECT DISTINCT * FROM batch)").fetchone()
+        finally:
+            cursor.close()
+        return int(row[0]) if row else 0
 
     def count_matches(
         self, dataset: ds.Dataset, batch: pa.Table, columns: Sequence[str], time_column: str

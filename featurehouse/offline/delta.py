@@ -2,15 +2,17 @@
 
 Every commit carries ``fh.*`` metadata (a commit id, the operation and its row
 counts), so history can be read back from Delta itself, which is the source of
-truth. Change data feed is on, so the online store can replay commits it missed.
+truth. The change data feed of an online group's table lets the online store replay
+commits it missed.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from featurehouse.errors import BackendError, ConflictError, NotFoundError
 
@@ -19,7 +21,8 @@ if TYPE_CHECKING:
     import pyarrow.dataset as ds
     from deltalake import DeltaTable
 
-TABLE_CONFIGURATION = {"delta.enableChangeDataFeed": "true"}
+T = TypeVar("T")
+CHANGE_FEED = "delta.enableChangeDataFeed"
 COMMIT_ID = "fh.commit_id"
 
 
@@ -48,8 +51,13 @@ class DeltaOfflineStore:
             return f"{self._root.rstrip('/')}/{table_id}"
         return str(Path(self._root) / table_id)
 
-    def create(self, table_id: str, schema: pa.Schema) -> None:
-        """Create an empty table; a table that exists already is left as it is."""
+    def create(self, table_id: str, schema: pa.Schema, change_feed: bool) -> None:
+        """Create an empty table; a table that exists already is left as it is.
+
+        ``change_feed`` records the rows each commit changed, for replaying commits into
+        the online store; it roughly doubles the cost of a merge, so only online groups
+        turn it on.
+        """
         from deltalake import DeltaTable
 
         if DeltaTable.is_deltatable(self.uri(table_id), self._storage_options):
@@ -59,7 +67,7 @@ class DeltaOfflineStore:
                 self.uri(table_id),
                 schema=schema,
                 mode="ignore",
-                configuration=TABLE_CONFIGURATION,
+                configuration={CHANGE_FEED: "true"} if change_feed else None,
                 storage_options=self._storage_options,
             )
         except Exception as exc:
@@ -86,21 +94,15 @@ class DeltaOfflineStore:
 
     def append(self, table: DeltaTable, data: pa.Table, metadata: dict[str, Any]) -> int:
         """Append rows in one commit (growing the schema if ``data`` has new columns)."""
-        from deltalake import CommitProperties, write_deltalake
+        from deltalake import write_deltalake
 
-        commit_id = uuid.uuid4().hex
-        try:
-            write_deltalake(
-                table,
-                data,
-                mode="append",
-                schema_mode="merge",
-                commit_properties=CommitProperties(
-                    custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
-                ),
-            )
-        except Exception as exc:
-            raise _translate(table.table_uri, exc) from exc
+        _, commit_id = self._commit(
+            table,
+            metadata,
+            lambda props: write_deltalake(
+                table, data, mode="append", schema_mode="merge", commit_properties=props
+            ),
+        )
         return self._version_of(table, commit_id)
 
     def upsert(
@@ -117,75 +119,65 @@ class DeltaOfflineStore:
         the merge predicate so that Delta skips files whose statistics lie outside
         them, and only files that can hold a match are rewritten.
         """
-        from deltalake import CommitProperties
-
-        predicate = " AND ".join(f"t.{_quote(c)} = s.{_quote(c)}" for c in match_columns)
+        predicate = _match(match_columns)
         for column, (low, high) in prune.items():
-            predicate += f" AND t.{_quote(column)} >= {_literal(low)} AND t.{_quote(column)} <= {_literal(high)}"
-        commit_id = uuid.uuid4().hex
-        try:
-            metrics = (
-                table.merge(
-                    data,
-                    predicate,
-                    source_alias="s",
-                    target_alias="t",
-                    merge_schema=True,
-                    commit_properties=CommitProperties(
-                        custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
-                    ),
-                )
+            column = f"t.{_quote(column)}"
+            predicate += f" AND {column} >= {_literal(low)} AND {column} <= {_literal(high)}"
+        metrics, commit_id = self._commit(
+            table,
+            metadata,
+            lambda props: (
+                table.merge(data, predicate, "s", "t", merge_schema=True, commit_properties=props)
                 .when_matched_update_all()
                 .when_not_matched_insert_all()
                 .execute()
-            )
-        except Exception as exc:
-            raise _translate(table.table_uri, exc) from exc
+            ),
+        )
         return self._version_of(table, commit_id), metrics
 
     def delete_matching(
         self, table: DeltaTable, keys: pa.Table, metadata: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
         """Delete every row whose ``keys.column_names`` values equal a row of ``keys``."""
-        from deltalake import CommitProperties
-
-        predicate = " AND ".join(f"t.{_quote(c)} = s.{_quote(c)}" for c in keys.column_names)
-        commit_id = uuid.uuid4().hex
-        try:
-            metrics = (
-                table.merge(
-                    keys,
-                    predicate,
-                    source_alias="s",
-                    target_alias="t",
-                    commit_properties=CommitProperties(
-                        custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
-                    ),
-                )
+        metrics, commit_id = self._commit(
+            table,
+            metadata,
+            lambda props: (
+                table.merge(keys, _match(keys.column_names), "s", "t", commit_properties=props)
                 .when_matched_delete()
                 .execute()
-            )
-        except Exception as exc:
-            raise _translate(table.table_uri, exc) from exc
+            ),
+        )
         changed = metrics["num_target_rows_deleted"] > 0
         return self._version_of(table, commit_id, changed), metrics
 
     def delete_where(
         self, table: DeltaTable, predicate: str, metadata: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
+        """Delete the rows matching a SQL ``predicate``."""
+        metrics, commit_id = self._commit(
+            table, metadata, lambda props: table.delete(predicate, commit_properties=props)
+        )
+        return self._version_of(table, commit_id, metrics["num_deleted_rows"] > 0), metrics
+
+    def _commit(
+        self, table: DeltaTable, metadata: dict[str, Any], run: Callable[[Any], T]
+    ) -> tuple[T, str]:
+        """Run one committing operation, tagged with a fresh commit id in its metadata.
+
+        Delta's own commit retries are off: a conflict must reach the writer, which
+        re-checks its batch against the new table state before trying again.
+        """
         from deltalake import CommitProperties
 
         commit_id = uuid.uuid4().hex
+        properties = CommitProperties(
+            custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
+        )
         try:
-            metrics = table.delete(
-                predicate,
-                commit_properties=CommitProperties(
-                    custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
-                ),
-            )
+            return run(properties), commit_id
         except Exception as exc:
             raise _translate(table.table_uri, exc) from exc
-        return self._version_of(table, commit_id, metrics["num_deleted_rows"] > 0), metrics
 
     def history(self, table: DeltaTable, limit: int | None = None) -> list[dict[str, Any]]:
         """Commits, newest first, as Delta records them."""
@@ -215,6 +207,11 @@ class DeltaOfflineStore:
         raise BackendError(
             f"{table.table_uri}: commit {commit_id} not found in history", obj=table.table_uri
         )
+
+
+def _match(columns: list[str]) -> str:
+    """A merge predicate: target ``t`` and source ``s`` agree on ``columns``."""
+    return " AND ".join(f"t.{_quote(c)} = s.{_quote(c)}" for c in columns)
 
 
 def _literal(value: Any) -> str:

@@ -8,12 +8,11 @@ event time inside the store), because two writers may race; everything else
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from featurehouse.errors import InvalidNameError
+from featurehouse.backends import open_backend
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -87,14 +86,5 @@ BACKENDS = {
 
 def open_online_store(uri: str) -> OnlineStore:
     """Open the online store at ``uri`` (``sqlite:///path`` or ``redis://host:port/db``)."""
-    scheme = uri.split(":", 1)[0]
-    if scheme not in BACKENDS:
-        raise InvalidNameError(
-            f"unknown online store URI scheme {scheme!r}; expected one of {sorted(BACKENDS)}",
-            obj="online store",
-            expected=sorted(BACKENDS),
-            received=scheme,
-        )
-    module, cls = BACKENDS[scheme].split(":")
-    store: OnlineStore = getattr(importlib.import_module(module), cls)(uri)
-    return store
+    backend: OnlineStore = open_backend("online store", uri, BACKENDS)
+    return backend
