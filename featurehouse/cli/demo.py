@@ -130,12 +130,14 @@ def _fresh(project: Path) -> None:
 
 def _step(title: str, result: fh.WriteResult) -> None:
     console.print(f"\n{title}")
-    console.print(
+    line = (
         f"   -> offline version {result.version}: {result.rows_inserted} inserted, "
         f"{result.rows_updated} updated, {result.rows_deleted} deleted, "
-        f"{result.duplicates_dropped} in-batch duplicate(s) dropped, "
         f"{result.online_rows_written} online row(s) written"
     )
+    if result.duplicates_dropped:
+        line += f", {result.duplicates_dropped} in-batch duplicate(s) dropped (the last one wins)"
+    console.print(line)
 
 
 def _rows(rows: list[dict[str, Any] | None]) -> None:
