@@ -18,14 +18,25 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def bench() -> Iterator[ModuleType]:
-    # The measured steps run in spawned processes, which import the module by name from
-    # the parent's sys.path: keep the directory on it while the tests run.
+def on_path() -> Iterator[None]:
+    # The measured steps run in spawned processes, which import the fgbench modules by name
+    # from the parent's sys.path: keep the directory on it while the tests run.
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        yield importlib.import_module("feature_groups")
+        yield
     finally:
         sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture(scope="module")
+def bench(on_path: None) -> ModuleType:
+    """The script: its ``run`` is ``fgbench.runner.run``."""
+    return importlib.import_module("feature_groups")
+
+
+@pytest.fixture(scope="module")
+def data(on_path: None) -> ModuleType:
+    return importlib.import_module("fgbench.data")
 
 
 def test_smallest_run_gives_the_same_rows_for_every_contender(
@@ -65,12 +76,12 @@ def test_smallest_run_gives_the_same_rows_for_every_contender(
     assert list(tmp_path.iterdir()) == []  # the data directory is removed
 
 
-def test_upsert_batch_is_half_corrections_of_recent_rows(bench: ModuleType) -> None:
+def test_upsert_batch_is_half_corrections_of_recent_rows(data: ModuleType) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    events = bench.make_events(10_000)
-    batch = bench.make_upsert(events, 1_000)
+    events = data.make_events(10_000)
+    batch = data.make_upsert(events, 1_000)
     stored = set(zip(events["id"].to_pylist(), events["ts"].to_pylist(), strict=True))
     pairs = list(zip(batch["id"].to_pylist(), batch["ts"].to_pylist(), strict=True))
     assert sum(p in stored for p in pairs) == 500
