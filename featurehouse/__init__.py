@@ -12,16 +12,22 @@ Importing this package loads no heavy library; they load when first used.
 
 from featurehouse.errors import FeaturehouseError
 from featurehouse.feature_group import Commit, FeatureGroup
+from featurehouse.feature_view import FeatureView
 from featurehouse.frames import Result
+from featurehouse.query import Query
 from featurehouse.store import FeatureStore, connect
+from featurehouse.training_dataset import TrainingDataset
 from featurehouse.writer import WriteResult
 
 __all__ = [
     "Commit",
     "FeatureGroup",
     "FeatureStore",
+    "FeatureView",
     "FeaturehouseError",
+    "Query",
     "Result",
+    "TrainingDataset",
     "WriteResult",
     "connect",
 ]

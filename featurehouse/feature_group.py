@@ -11,15 +11,15 @@ from featurehouse import writer
 from featurehouse.errors import DataError, NotFoundError, SchemaError
 from featurehouse.frames import Result
 from featurehouse.ingest import prepare_batch
+from featurehouse.online.base import Key, Row
 from featurehouse.online_sync import rebuild_online, sync_online
+from featurehouse.query import Query, Selection
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from featurehouse.services import Services
-
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,16 @@ class FeatureGroup:
 
     def __repr__(self) -> str:
         return f"FeatureGroup({self._spec.label}, primary_key={self.primary_key}, online={self.online})"
+
+    def select(self, features: Sequence[str]) -> Query:
+        """A query of these features, to join and to make a feature view of."""
+        if isinstance(features, str):
+            features = [features]
+        return Query(Selection(self.name, self.version, tuple(features)))
+
+    def select_all(self) -> Query:
+        """A query of every feature (the columns other than the key and event time)."""
+        return Query(Selection(self.name, self.version))
 
     def refresh(self) -> FeatureGroup:
         """Reload the definition from the catalog (another process may have grown the schema)."""
@@ -178,10 +188,7 @@ class FeatureGroup:
             return None if isinstance(keys, Mapping) else [None] * len(keys)
         single = isinstance(keys, Mapping)
         key_list = [keys] if single else keys
-        rows = self._services.online.read(spec.online_table, [self._key(k) for k in key_list])
-        if spec.ttl is not None:
-            oldest = datetime.now(UTC) - spec.ttl
-            rows = [r if r is not None and r[spec.event_time] >= oldest else None for r in rows]
+        rows = read_online(self._services, spec, [self._key(k) for k in key_list])
         return rows[0] if single else rows
 
     def commits(self) -> list[Commit]:
@@ -212,6 +219,18 @@ class FeatureGroup:
                 expected="online=True",
                 received="online=False",
             )
+
+
+def read_online(
+    services: Services, spec: FeatureGroupSpec, keys: Sequence[Key]
+) -> list[Row | None]:
+    """The online rows of ``keys`` (tuples in primary-key order); rows older than the
+    group's ``ttl`` count as absent."""
+    rows = services.online.read(spec.online_table, keys)
+    if spec.ttl is not None:
+        oldest = datetime.now(UTC) - spec.ttl
+        rows = [r if r is not None and r[spec.event_time] >= oldest else None for r in rows]
+    return rows
 
 
 def _utc(value: datetime | str | None) -> datetime | None:

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING
 from featurehouse.config import Settings
 from featurehouse.errors import AlreadyExistsError, SchemaError
 from featurehouse.feature_group import FeatureGroup
+from featurehouse.feature_view import FEATURE_VIEW, FeatureView, load_plan
+from featurehouse.query import Query
 from featurehouse.services import Services
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.types import check_column_names, check_object_name, check_schema
+from featurehouse.view_plan import pinned_query
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -127,6 +130,52 @@ class FeatureStore:
         if spec.schema is not None:
             self._services.offline.create(spec.table_id, spec.schema, change_feed=spec.online)
         return FeatureGroup(self._services, FeatureGroupSpec.from_entry(entry))
+
+    def create_feature_view(
+        self,
+        name: str,
+        *,
+        query: Query,
+        version: int | None = None,
+        labels: Sequence[str] = (),
+        description: str = "",
+    ) -> FeatureView:
+        """Define a feature view over a query of feature groups, with labels.
+
+        Labels are features of the query (taken out of the feature vector) or columns that
+        spines bring. The query is checked now: unknown features, colliding names and joins
+        on mismatched key types are refused before anything is stored.
+        """
+        check_object_name("feature view", name)
+        if isinstance(labels, str):
+            labels = [labels]
+        if version is None:
+            existing = self._services.catalog.list(FEATURE_VIEW, name)
+            version = max((e.version for e in existing), default=0) + 1
+        plan = load_plan(self._services, name, query, labels)
+        body = {
+            "query": pinned_query(query, plan).to_json(),
+            "labels": list(labels),
+            "description": description,
+        }
+        try:
+            entry = self._services.catalog.create(FEATURE_VIEW, name, version, body)
+        except AlreadyExistsError as exc:
+            raise AlreadyExistsError(
+                f"feature view {name}:{version} already exists; get it with get_feature_view("
+                f"{name!r}, version={version}) or create version {version + 1}",
+                obj=f"{name}:{version}",
+            ) from exc
+        return FeatureView(self._services, entry)
+
+    def get_feature_view(self, name: str, version: int | None = None) -> FeatureView:
+        """A feature view by name: the latest version, or ``version``."""
+        return FeatureView(self._services, self._services.catalog.get(FEATURE_VIEW, name, version))
+
+    def list_feature_views(self, name: str | None = None) -> list[FeatureView]:
+        return [
+            FeatureView(self._services, e) for e in self._services.catalog.list(FEATURE_VIEW, name)
+        ]
 
     def get_feature_group(self, name: str, version: int | None = None) -> FeatureGroup:
         """A feature group by name: the latest version, or ``version``."""

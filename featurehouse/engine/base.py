@@ -7,12 +7,27 @@ Engines read Arrow datasets (the offline store hands them over) and Arrow tables
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.dataset as ds
+
+
+@dataclass(frozen=True)
+class AsOfSource:
+    """A table joined point-in-time: for each left row, its row with equal keys and the
+    greatest event time <= the left row's (inclusive); none if that row is older than
+    ``ttl``."""
+
+    dataset: ds.Dataset
+    keys: tuple[str, ...]  # the source's key columns
+    left_on: tuple[str, ...]  # the left columns they equal, in the same order
+    event_time: str
+    columns: tuple[tuple[str, str], ...]  # (source column, output name)
+    ttl: timedelta | None = None
 
 
 class Engine(Protocol):
@@ -43,6 +58,13 @@ class Engine(Protocol):
 
     def latest_rows(self, dataset: ds.Dataset, keys: pa.Table, time_column: str) -> pa.Table:
         """For each key row in ``keys``, the dataset row with that key and the greatest time."""
+        ...
+
+    def as_of_join(
+        self, spine: pa.Table, event_time: str, sources: Sequence[AsOfSource]
+    ) -> pa.Table:
+        """The spine's columns and rows, in order, with each source's columns joined
+        point-in-time on ``event_time``; a source may join on an earlier source's outputs."""
         ...
 
     def close(self) -> None: ...

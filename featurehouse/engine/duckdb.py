@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from featurehouse.engine.base import AsOfSource
 
 if TYPE_CHECKING:
     import duckdb
@@ -17,6 +19,15 @@ ROW = "_fh_row"
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _output_schema(spine: pa.Table, sources: Sequence[AsOfSource]) -> pa.Schema:
+    import pyarrow as pa
+
+    fields = list(spine.schema)
+    for source in sources:
+        fields += [pa.field(out, source.dataset.schema.field(c).type) for c, out in source.columns]
+    return pa.schema(fields)
 
 
 def _columns(names: Sequence[str]) -> str:
@@ -137,6 +148,68 @@ class DuckDBEngine:
         cursor.register("keys", keys)
         try:
             return cursor.sql(sql).to_arrow_table()
+        finally:
+            cursor.close()
+
+    def as_of_join(
+        self, spine: pa.Table, event_time: str, sources: Sequence[AsOfSource]
+    ) -> pa.Table:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        schema = _output_schema(spine, sources)
+        if spine.num_rows == 0 or not sources:
+            return pa.Table.from_arrays(
+                [
+                    *spine.columns,
+                    *(pa.nulls(spine.num_rows, f.type) for f in schema[spine.num_columns :]),
+                ],
+                schema=schema,
+            )
+        latest = pc.max(spine.column(event_time)).as_py()
+        earliest = pc.min(spine.column(event_time)).as_py()
+        steps = ["step0 AS (SELECT * FROM spine)"]
+        params: list[Any] = []
+        t = _quote(event_time)
+        for i, source in enumerate(sources, start=1):
+            prev, step, src = f"step{i - 1}", f"step{i}", f"src{i}"
+            picked = [f"{_quote(c)} AS {_quote(out)}" for c, out in source.columns]
+            keys = [f"{_quote(k)} AS {_quote(f'{ROW}k{j}')}" for j, k in enumerate(source.keys)]
+            # Only rows that some spine row can see: pushed down into the dataset scan.
+            where = f"{_quote(source.event_time)} <= ?"
+            params.append(latest)
+            if source.ttl is not None:
+                where += f" AND {_quote(source.event_time)} >= ?"
+                params.append(earliest - source.ttl)
+            steps.append(
+                f"{src} AS (SELECT {', '.join([*keys, f'{_quote(source.event_time)} AS {ROW}t', *picked])} "
+                f"FROM source{i} WHERE {where})"
+            )
+            on = " AND ".join(
+                f"{prev}.{_quote(left)} = {src}.{_quote(f'{ROW}k{j}')}"
+                for j, left in enumerate(source.left_on)
+            )
+            fresh = "TRUE"
+            if source.ttl is not None:
+                micros = source.ttl // timedelta(microseconds=1)
+                fresh = f"{src}.{ROW}t >= {prev}.{t} - to_microseconds({micros})"
+            outputs = ", ".join(
+                f"CASE WHEN {fresh} THEN {src}.{_quote(out)} END AS {_quote(out)}"
+                for _, out in source.columns
+            )
+            steps.append(
+                f"{step} AS (SELECT {prev}.*{', ' + outputs if outputs else ''} FROM {prev} "
+                f"ASOF LEFT JOIN {src} ON {on} AND {prev}.{t} >= {src}.{ROW}t)"
+            )
+        sql = f"WITH {', '.join(steps)} SELECT * EXCLUDE ({ROW}) FROM step{len(sources)} ORDER BY {ROW}"
+        cursor = self._cursor()
+        cursor.register(
+            "spine", spine.append_column(ROW, pa.array(range(spine.num_rows), pa.int64()))
+        )
+        for i, source in enumerate(sources, start=1):
+            cursor.register(f"source{i}", source.dataset)
+        try:
+            return cursor.sql(sql, params=params).to_arrow_table().cast(schema)
         finally:
             cursor.close()
 

@@ -74,6 +74,17 @@ class DeltaOfflineStore:
             if not DeltaTable.is_deltatable(self.uri(table_id), self._storage_options):
                 raise _translate(table_id, exc) from exc
 
+    def write_new(self, table_id: str, data: pa.Table) -> None:
+        """Write ``data`` as a new, immutable table; an existing table is an error."""
+        from deltalake import write_deltalake
+
+        try:
+            write_deltalake(
+                self.uri(table_id), data, mode="error", storage_options=self._storage_options
+            )
+        except Exception as exc:
+            raise _translate(table_id, exc) from exc
+
     def open(self, table_id: str, as_of: int | datetime | None = None) -> DeltaTable:
         from deltalake import DeltaTable
 

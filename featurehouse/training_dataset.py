@@ -1,0 +1,124 @@
+"""Training datasets: immutable, materialized reads of a feature view, with their splits and
+the exact offline versions they came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.catalog.base import Entry
+from featurehouse.errors import DataError, NotFoundError
+from featurehouse.frames import Result
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from featurehouse.services import Services
+
+TRAINING_DATASET = "training_dataset"
+Splits = dict[str, tuple[datetime, datetime]] | dict[str, float]
+
+
+@dataclass(frozen=True)
+class TrainingDataset:
+    """A feature view's data as it was read once; reading it again gives identical rows."""
+
+    services: Any = field(repr=False, compare=False)
+    feature_view: str
+    feature_view_version: int
+    version: int
+    rows: dict[str, int]  # rows per split
+    group_versions: dict[str, int]  # feature group label -> Delta version read
+    description: str
+    created_at: datetime
+
+    @property
+    def splits(self) -> list[str]:
+        return list(self.rows)
+
+    def read(self, split: str | None = None) -> Result:
+        """One split's rows, or all of them (in split order) when ``split`` is None."""
+        import pyarrow as pa
+
+        if split is not None and split not in self.rows:
+            raise NotFoundError(
+                f"training dataset {self.feature_view}:{self.feature_view_version} version "
+                f"{self.version} has no split {split!r}; it has {self.splits}",
+                obj=self.feature_view,
+                expected=self.splits,
+                received=split,
+            )
+        names = [split] if split is not None else self.splits
+        tables = [
+            self.services.offline.open(self._table_id(name)).to_pyarrow_table() for name in names
+        ]
+        return Result(pa.concat_tables(tables))
+
+    def _table_id(self, split: str) -> str:
+        return table_id(self.feature_view, self.feature_view_version, self.version, split)
+
+    @classmethod
+    def from_entry(cls, services: Services, entry: Entry) -> TrainingDataset:
+        body = entry.body
+        return cls(
+            services=services,
+            feature_view=body["feature_view"],
+            feature_view_version=body["feature_view_version"],
+            version=entry.version,
+            rows=body["rows"],
+            group_versions=body["group_versions"],
+            description=body["description"],
+            created_at=entry.created_at,
+        )
+
+
+def catalog_name(view: str, view_version: int) -> str:
+    return f"{view}_v{view_version}"
+
+
+def table_id(view: str, view_version: int, version: int, split: str) -> str:
+    return f"_td_{view}_v{view_version}_{version}_{split}"
+
+
+def split_rows(
+    obj: str, table: pa.Table, event_time: str, splits: Splits | None, seed: int
+) -> dict[str, pa.Table]:
+    """Split by event-time ranges ``{name: (start, end)}`` ([start, end)) or at random
+    by fractions ``{name: 0.8, ...}`` with ``seed``."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if not splits:
+        return {"train": table}
+    values = list(splits.values())
+    if all(isinstance(v, float | int) and not isinstance(v, bool) for v in values):
+        fractions = np.array(values, dtype=float)
+        if (fractions <= 0).any() or abs(fractions.sum() - 1.0) > 1e-9:
+            raise DataError(
+                f"{obj}: split fractions must be positive and add up to 1, received {splits}",
+                obj=obj,
+                expected="fractions adding up to 1",
+                received=splits,
+            )
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(table.num_rows)
+        bounds = np.round(np.cumsum(fractions) * table.num_rows).astype(int)
+        starts = np.concatenate([[0], bounds[:-1]])
+        return {
+            name: table.take(np.sort(order[a:b]))
+            for name, a, b in zip(splits, starts, bounds, strict=True)
+        }
+    if all(isinstance(v, tuple) and len(v) == 2 for v in values):
+        times = table.column(event_time)
+        out = {}
+        for name, (start, end) in splits.items():  # type: ignore[misc]
+            mask = pc.and_(pc.greater_equal(times, start), pc.less(times, end))
+            out[name] = table.filter(mask)
+        return out
+    raise DataError(
+        f"{obj}: splits must be {{name: (start, end)}} or {{name: fraction}}, received {splits}",
+        obj=obj,
+        expected="{name: (start, end)} or {name: fraction}",
+        received=splits,
+    )

@@ -1,0 +1,175 @@
+"""Reading a feature view: point-in-time joins offline, and feature vectors online.
+
+Both paths follow one plan (``view_plan``), so training data, batch data and online
+vectors cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.engine.base import AsOfSource
+from featurehouse.errors import DataError, SchemaError
+from featurehouse.feature_group import read_online
+from featurehouse.frames import to_arrow
+from featurehouse.types import conform_column
+from featurehouse.view_plan import HIDDEN, SourcePlan, ViewPlan
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    from featurehouse.services import Services
+
+Versions = dict[str, int]  # feature group label -> Delta version read
+
+
+def open_tables(
+    services: Services, plan: ViewPlan, versions: Mapping[str, int] | None = None
+) -> dict[str, DeltaTable]:
+    """Each group's offline table, at ``versions`` (as recorded) or the latest."""
+    return {
+        s.group.label: services.offline.open(
+            s.group.table_id, None if versions is None else versions[s.group.label]
+        )
+        for s in plan.sources
+    }
+
+
+def conform_spine(obj: str, plan: ViewPlan, data: Any) -> pa.Table:
+    """The spine with its keys and event time in the view's types; refused if it cannot be."""
+    import pyarrow as pa
+
+    spine = to_arrow(obj, data)
+    required = [*plan.keys, plan.event_time]
+    missing = [c for c in required if c not in spine.column_names]
+    if missing:
+        raise SchemaError(
+            f"{obj}: the spine needs the entity key and event-time columns {required}; "
+            f"missing {missing}",
+            obj=obj,
+            column=missing[0],
+            expected=required,
+            received=spine.column_names,
+        )
+    spine_labels = [label for label in plan.labels if label not in plan.label_features]
+    missing_labels = [label for label in spine_labels if label not in spine.column_names]
+    if missing_labels:
+        raise SchemaError(
+            f"{obj}: label(s) {missing_labels} are not features of the view, so the spine "
+            "must hold them",
+            obj=obj,
+            column=missing_labels[0],
+            expected=spine_labels,
+            received=spine.column_names,
+        )
+    outputs = {o for s in plan.sources for o in s.outputs}
+    clashes = sorted(outputs.intersection(spine.column_names))
+    if clashes:
+        raise SchemaError(
+            f"{obj}: spine column(s) {clashes} have the names of features of the view; "
+            "rename them in the spine",
+            obj=obj,
+            column=clashes[0],
+            received=spine.column_names,
+        )
+    columns = []
+    for name in spine.column_names:
+        column = spine.column(name)
+        if name in required:
+            column = conform_column(obj, name, column, plan.types[name])
+        columns.append(column)
+    spine = pa.Table.from_arrays(columns, names=spine.column_names)
+    if spine.column(plan.event_time).null_count:
+        raise DataError(
+            f"{obj}: the spine has null event times in {plan.event_time!r}",
+            obj=obj,
+            column=plan.event_time,
+            expected="no nulls",
+        )
+    return spine
+
+
+def _source(services: Services, source: SourcePlan, table: DeltaTable) -> AsOfSource:
+    return AsOfSource(
+        dataset=services.offline.dataset(table),
+        keys=source.group.primary_key,
+        left_on=source.left_on,
+        event_time=source.group.event_time,
+        columns=source.columns,
+        ttl=source.group.ttl,
+    )
+
+
+def training_rows(
+    services: Services,
+    plan: ViewPlan,
+    tables: Mapping[str, DeltaTable],
+    spine: pa.Table | None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pa.Table:
+    """Keys, event time, features, labels (and other spine columns), point-in-time correct.
+
+    Without a spine, the root group's rows in ``[start, end)`` are the spine.
+    """
+    root = plan.sources[0]
+    if spine is None:
+        spine = _root_rows(services, plan, tables[root.group.label], start, end)
+        sources = plan.sources[1:]
+    else:
+        sources = plan.sources
+    joined = services.engine.as_of_join(
+        spine, plan.event_time, [_source(services, s, tables[s.group.label]) for s in sources]
+    )
+    present = [c for c in plan.columns if c in joined.column_names]  # batch spines hold no labels
+    extra = [c for c in spine.column_names if c not in plan.columns and not c.startswith(HIDDEN)]
+    return joined.select([*present, *extra])
+
+
+def _root_rows(
+    services: Services,
+    plan: ViewPlan,
+    table: DeltaTable,
+    start: datetime | None,
+    end: datetime | None,
+) -> pa.Table:
+    root = plan.sources[0]
+    names = [*plan.keys, plan.event_time, *(c for c, _ in root.columns)]
+    rows = services.engine.scan(services.offline.dataset(table), names, plan.event_time, start, end)
+    renamed = dict(root.columns)
+    return rows.rename_columns([renamed.get(c, c) for c in rows.column_names])
+
+
+def feature_vectors(
+    services: Services, plan: ViewPlan, entities: list[tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    """For each entity (root key values), its features from the online store, joined
+    group by group on the latest rows; None for features of keys with no row."""
+    rows: list[dict[str, Any]] = [dict(zip(plan.keys, e, strict=True)) for e in entities]
+    for source in plan.sources:
+        keys = [tuple(row.get(c) for c in source.left_on) for row in rows]
+        present = [i for i, key in enumerate(keys) if None not in key]
+        found = read_online(services, source.group, [keys[i] for i in present])
+        for row in rows:
+            for _, out in source.columns:
+                row[out] = None
+        for i, stored in zip(present, found, strict=True):
+            if stored is not None:
+                for column, out in source.columns:
+                    rows[i][out] = stored[column]
+    return rows
+
+
+def require_online(obj: str, plan: ViewPlan) -> None:
+    offline = [s.group.label for s in plan.sources if not s.group.online]
+    if offline:
+        raise DataError(
+            f"{obj}: feature vectors are read from the online store, and feature group(s) "
+            f"{offline} are not online",
+            obj=obj,
+            expected="online=True",
+            received=offline,
+        )
