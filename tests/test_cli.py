@@ -27,7 +27,13 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_shows_each_step(demo_project: Path) -> None:
     result = runner.invoke(app, ["demo", "--project", str(demo_project)])  # re-runs from scratch
     assert result.exit_code == 0, result.output
-    for text in ("1 updated", "still the newest one", "version 1: amount", "deleted"):
+    for text in (
+        "1 updated",
+        "still the newest one",
+        "version 1: amount",
+        "deleted",
+        "credit limit 9000.0",
+    ):
         assert text in result.output
 
 
@@ -41,11 +47,23 @@ def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path: Path) -> Non
 def test_list_and_show_as_json(demo_project: Path) -> None:
     listed = runner.invoke(app, ["fg", "list", "--project", str(demo_project), "--json"])
     assert listed.exit_code == 0, listed.output
-    assert [(g["name"], g["version"]) for g in json.loads(listed.output)] == [("transactions", 1)]
+    names = [(g["name"], g["version"]) for g in json.loads(listed.output)]
+    assert names == [("card_profiles", 1), ("transactions", 1)]
     shown = runner.invoke(app, ["fg", "show", "transactions", "-p", str(demo_project), "--json"])
     info = json.loads(shown.output)
     assert [f["name"] for f in info["schema"]] == ["cc_num", "ts", "amount", "category"]
     assert [c["operation"] for c in info["commits"]][-1] == "delete"
+
+
+def test_feature_views_list_and_show(demo_project: Path) -> None:
+    listed = runner.invoke(app, ["fv", "list", "-p", str(demo_project), "--json"])
+    assert [v["name"] for v in json.loads(listed.output)] == ["card_fraud"]
+    shown = runner.invoke(app, ["fv", "show", "card_fraud", "-p", str(demo_project), "--json"])
+    info = json.loads(shown.output)
+    assert info["features"] == ["amount", "category", "credit_limit", "age"]
+    assert [d["version"] for d in info["training_datasets"]] == [1]
+    table = runner.invoke(app, ["fv", "show", "card_fraud", "-p", str(demo_project)])
+    assert table.exit_code == 0 and "Training datasets" in table.output
 
 
 def test_show_and_sync_as_tables(demo_project: Path) -> None:

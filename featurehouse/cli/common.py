@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -18,3 +20,10 @@ ProjectOption = typer.Option(
 
 def open_store(project: Path | None) -> fh.FeatureStore:
     return fh.connect(project)
+
+
+JsonOption = typer.Option(False, "--json", help="Print JSON for scripts.")
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))

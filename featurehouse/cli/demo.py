@@ -41,7 +41,8 @@ def run(
         Path("featurehouse-demo"), "--project", "-p", help="Demo project directory (recreated)."
     ),
 ) -> None:
-    """Create a feature group, insert, upsert, time-travel, read online, delete."""
+    """Feature groups (insert, upsert, time travel, online reads, delete), then a feature view
+    (point-in-time training data, a training dataset, online feature vectors)."""
     _fresh(project)
     console.rule("[bold]featurehouse demo: feature groups on the embedded lakehouse")
     console.print(
@@ -110,10 +111,67 @@ def run(
                 str(c.rows_deleted),
             )
         console.print(table)
+        _feature_view(fs, fg)
     console.rule("done")
-    console.print(
-        f"Look further: [cyan]featurehouse fg show transactions --project {project}[/cyan]"
+    console.print("Look further:")
+    for command in ("fg show transactions", "fv show card_fraud"):
+        console.print(f"  [cyan]featurehouse {command} --project {project}[/cyan]")
+
+
+def _feature_view(fs: fh.FeatureStore, transactions: fh.FeatureGroup) -> None:
+    import pyarrow as pa
+
+    console.rule("[bold]feature views: point-in-time training data and online vectors")
+    profiles = fs.create_feature_group(
+        "card_profiles", primary_key=["cc_num"], event_time="ts", online=True
     )
+    cards = list(range(1, 1_001))
+    profiles.insert(
+        [
+            {
+                "cc_num": c,
+                "ts": START,
+                "credit_limit": float(1_000 + c % 7 * 500),
+                "age": 20 + c % 50,
+            }
+            for c in cards
+        ]
+    )
+    # Card 1 got a higher limit on day 2: training rows before that must not see it.
+    profiles.insert(
+        [{"cc_num": 1, "ts": START + timedelta(days=1), "credit_limit": 9_000.0, "age": 21}]
+    )
+    query = transactions.select(["amount", "category"]).join(
+        profiles.select(["credit_limit", "age"]), on="cc_num"
+    )
+    view = fs.create_feature_view(
+        "card_fraud", query=query, labels=["is_fraud"], description="Fraud model inputs"
+    )
+    console.print(f"\n9. Created {view!r}: features {view.features}")
+    times = [START + timedelta(hours=h) for h in (12, 36)]
+    spine = pa.table(
+        {
+            "cc_num": [1, 1],
+            "ts": pa.array(times, pa.timestamp("us", tz="UTC")),
+            "is_fraud": [0, 1],
+        }
+    )
+    console.print("\n10. Training data for card 1 at two times: each row sees only the past")
+    for row in view.training_data(spine=spine).to_pylist():
+        console.print(
+            f"    {row['ts']:%Y-%m-%d %H:%M}: amount {row['amount']}, credit limit "
+            f"{row['credit_limit']}, label {row['is_fraud']}"
+        )
+    dataset = view.create_training_dataset(
+        spine=spine,
+        splits={"train": (START, times[1]), "test": (times[1], START + timedelta(days=3))},
+    )
+    console.print(
+        f"\n11. Training dataset version {dataset.version}: rows {dataset.rows}, read from "
+        f"{dataset.group_versions} (reading it again gives the same rows, whatever comes later)"
+    )
+    console.print("\n12. Online feature vector of card 2, in the view's order")
+    console.print(f"    {view.get_feature_vector({'cc_num': 2})}")
 
 
 def _fresh(project: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from featurehouse.cli.common import ProjectOption, open_store
+from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
-JsonOption = typer.Option(False, "--json", help="Print JSON for scripts.")
-
-
-def _emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
 
 
 @app.command("list")
@@ -40,7 +34,7 @@ def list_groups(project: Path | None = ProjectOption, as_json: bool = JsonOption
         for g in groups
     ]
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     table = Table(title="Feature groups")
     for column in (
@@ -82,7 +76,7 @@ def show(
         "commits": [c.__dict__ for c in commits],
     }
     if as_json:
-        _emit_json(info)
+        emit_json(info)
         return
     console.print(f"[bold]{fg.name}[/bold] version {fg.version}: {fg.description}")
     console.print(f"primary key {fg.primary_key}, event time {fg.event_time!r}, online={fg.online}")
@@ -106,7 +100,7 @@ def commits(
     with open_store(project) as fs:
         history = fs.get_feature_group(name, version).commits()
     if as_json:
-        _emit_json([c.__dict__ for c in history])
+        emit_json([c.__dict__ for c in history])
         return
     console.print(_commit_table(history))
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from featurehouse.cli import demo, feature_groups
+from featurehouse.cli import demo, feature_groups, feature_views
 from featurehouse.errors import FeaturehouseError
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(feature_groups.app, name="fg", help="Feature groups: list, show, commits, sync.")
+app.add_typer(feature_views.app, name="fv", help="Feature views and training datasets: list, show.")
 app.command("demo")(demo.run)
 
 
