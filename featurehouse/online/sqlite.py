@@ -73,6 +73,7 @@ class _Prepared:
     upsert_latest: _Insert
     replace: _Insert
     select: str
+    select_many: str  # "... IN (VALUES", to be followed by "(?, ?), (?, ?))"
     delete: str
     lead_decoders: list[Callable[[Any], Any] | None]
     assemble: Callable[[Sequence[Any], list[Any], Sequence[Any]], Row]
@@ -140,6 +141,7 @@ class SqliteOnlineStore:
             ),
             replace=_Insert(f"INSERT OR REPLACE INTO {name} ({cols})", "", len(stored)),
             select=f"SELECT {read} FROM {name} WHERE {key_match}",
+            select_many=f"SELECT {read} FROM {name} WHERE ({pk}) IN (VALUES",
             delete=f"DELETE FROM {name} WHERE {key_match}",
             lead_decoders=[_sqlite_decoder(schema.field(c).type) for c in leading],
             assemble=row_assembler(schema.names, layout, leading),
@@ -199,33 +201,48 @@ class SqliteOnlineStore:
 
     def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
         prepared = self._table(table)
-        width = len(prepared.leading)
-        decoders = prepared.lead_decoders
-        layout = prepared.layout
-        out: list[Row | None] = []
+        encoded = [encode_key(k) for k in keys]
         try:
             with self._lock:
                 cursor = self._conn.cursor()
-                for key in keys:
-                    found = cursor.execute(prepared.select, encode_key(key)).fetchone()
-                    if found is None:
-                        out.append(None)
-                        continue
-                    lead = [
-                        v if d is None or v is None else d(v)
-                        for v, d in zip(found[:width], decoders, strict=True)
-                    ]
-                    fixed = layout.unpack(found[width], found[width + 1])
-                    variable = [
-                        v if d is None or v is None else d(v)
-                        for v, d in zip(found[width + 2 :], layout.variable_decoders, strict=True)
-                    ]
-                    out.append(prepared.assemble(lead, fixed, variable))
+                if len(encoded) == 1:  # the hot path of online serving
+                    found = [cursor.execute(prepared.select, encoded[0]).fetchone()]
+                else:
+                    found = self._read_many(cursor, prepared, encoded)
         except sqlite3.Error as exc:
             raise BackendError(
                 f"online store (sqlite) read failed: {exc}", obj="online store", retryable=True
             ) from exc
-        return out
+        return [None if values is None else self._decode(prepared, values) for values in found]
+
+    def _read_many(
+        self, cursor: sqlite3.Cursor, prepared: _Prepared, keys: list[Key]
+    ) -> list[tuple[Any, ...] | None]:
+        """One query per chunk of keys (``(k1, k2) IN (VALUES ...)``), answers in key order."""
+        width = len(prepared.leading) - 1
+        per = max(1, MAX_PARAMETERS // width // 2)
+        by_key: dict[Key, tuple[Any, ...]] = {}
+        for start in range(0, len(keys), per):
+            chunk = keys[start : start + per]
+            values = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(chunk))
+            sql = f"{prepared.select_many} {values})"
+            for row in cursor.execute(sql, [v for key in chunk for v in key]):
+                by_key[tuple(row[:width])] = row
+        return [by_key.get(key) for key in keys]
+
+    @staticmethod
+    def _decode(prepared: _Prepared, found: tuple[Any, ...]) -> Row:
+        width = len(prepared.leading)
+        lead = [
+            v if d is None or v is None else d(v)
+            for v, d in zip(found[:width], prepared.lead_decoders, strict=True)
+        ]
+        fixed = prepared.layout.unpack(found[width], found[width + 1])
+        variable = [
+            v if d is None or v is None else d(v)
+            for v, d in zip(found[width + 2 :], prepared.layout.variable_decoders, strict=True)
+        ]
+        return prepared.assemble(lead, fixed, variable)
 
     def delete(self, table: OnlineTable, keys: Sequence[Key]) -> None:
         prepared = self._table(table)
