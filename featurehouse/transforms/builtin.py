@@ -1,0 +1,212 @@
+"""The built-in model-dependent transforms, each checked against scikit-learn's equivalent.
+
+Nulls stay null through the numeric transforms. ``label_encoder`` maps a category it did
+not see in training (or a null) to -1, and ``one_hot_encoder`` maps it to all zeros:
+serving never fails on a new category. ``bucketize`` maps a null to -1.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from featurehouse.transforms.base import Stats, Transform
+
+if TYPE_CHECKING:
+    import numpy as np
+
+UNKNOWN = -1
+
+
+def _floats(values: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    return np.asarray(values, dtype=float)  # None -> nan
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+class _Affine(Transform):
+    """(x - center) / scale, with a scale of 1 where the training data had no spread."""
+
+    def center_scale(self, values: np.ndarray) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def fit(self, values: np.ndarray) -> Stats:
+        import numpy as np
+
+        x = _floats(values)
+        if np.isnan(x).all():
+            return {"center": 0.0, "scale": 1.0}
+        center, scale = self.center_scale(x)
+        return {"center": center, "scale": scale if scale > 0 else 1.0}
+
+    def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
+        return [(_floats(values) - stats["center"]) / stats["scale"]]
+
+    def apply_one(self, value: Any, stats: Stats) -> list[Any]:
+        return [None if _is_null(value) else (value - stats["center"]) / stats["scale"]]
+
+
+class StandardScaler(_Affine):
+    """Zero mean, unit variance (population standard deviation, as scikit-learn)."""
+
+    name: ClassVar[str] = "standard_scaler"
+
+    def center_scale(self, values: np.ndarray) -> tuple[float, float]:
+        import numpy as np
+
+        return float(np.nanmean(values)), float(np.nanstd(values))
+
+
+class MinMaxScaler(_Affine):
+    """Training minimum to 0, maximum to 1."""
+
+    name: ClassVar[str] = "min_max_scaler"
+
+    def center_scale(self, values: np.ndarray) -> tuple[float, float]:
+        import numpy as np
+
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        return low, high - low
+
+
+class RobustScaler(_Affine):
+    """Median to 0, interquartile range to 1."""
+
+    name: ClassVar[str] = "robust_scaler"
+
+    def center_scale(self, values: np.ndarray) -> tuple[float, float]:
+        import numpy as np
+
+        q25, median, q75 = np.nanpercentile(values, [25, 50, 75])
+        return float(median), float(q75 - q25)
+
+
+class Log1p(Transform):
+    """log(1 + x); nothing to fit."""
+
+    name: ClassVar[str] = "log1p"
+
+    def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
+        import numpy as np
+
+        return [np.log1p(_floats(values))]
+
+    def apply_one(self, value: Any, stats: Stats) -> list[Any]:
+        return [None if _is_null(value) else math.log1p(value)]
+
+
+def _categories(values: np.ndarray) -> list[str]:
+    return sorted({str(v) for v in values.tolist() if not _is_null(v)})
+
+
+class LabelEncoder(Transform):
+    """Each training category to its index in sorted order; unseen or null to -1."""
+
+    name: ClassVar[str] = "label_encoder"
+
+    def fit(self, values: np.ndarray) -> Stats:
+        return {"categories": _categories(values)}
+
+    def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
+        import numpy as np
+
+        index = {c: i for i, c in enumerate(stats["categories"])}
+        return [np.array([index.get(str(v), UNKNOWN) for v in values.tolist()], dtype=np.int64)]
+
+    def apply_one(self, value: Any, stats: Stats) -> list[Any]:
+        categories: list[str] = stats["categories"]
+        if _is_null(value):
+            return [UNKNOWN]
+        text = str(value)
+        i = bisect.bisect_left(categories, text)
+        return [i if i < len(categories) and categories[i] == text else UNKNOWN]
+
+
+class OneHotEncoder(Transform):
+    """One 0/1 column per training category (``feature_category``); unseen or null: all 0."""
+
+    name: ClassVar[str] = "one_hot_encoder"
+
+    def fit(self, values: np.ndarray) -> Stats:
+        return {"categories": _categories(values)}
+
+    def outputs(self, feature: str, stats: Stats) -> list[str]:
+        return [f"{feature}_{re.sub(r'[^A-Za-z0-9_]', '_', c)}" for c in stats["categories"]]
+
+    def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
+        import numpy as np
+
+        text = np.array([None if _is_null(v) else str(v) for v in values.tolist()], dtype=object)
+        return [(text == c).astype(float) for c in stats["categories"]]
+
+    def apply_one(self, value: Any, stats: Stats) -> list[Any]:
+        text = None if _is_null(value) else str(value)
+        return [1.0 if c == text else 0.0 for c in stats["categories"]]
+
+
+class Bucketize(Transform):
+    """The index of the bucket a value falls in: bucket i holds
+    ``boundaries[i-1] <= x < boundaries[i]``; null to -1."""
+
+    name: ClassVar[str] = "bucketize"
+
+    def __init__(self, boundaries: Sequence[float]) -> None:
+        self.boundaries = [float(b) for b in boundaries]
+        if self.boundaries != sorted(self.boundaries):
+            from featurehouse.errors import SchemaError
+
+            raise SchemaError(
+                f"bucketize: boundaries must be sorted, received {self.boundaries}",
+                obj="bucketize",
+                expected="sorted boundaries",
+                received=self.boundaries,
+            )
+
+    def params(self) -> dict[str, Any]:
+        return {"boundaries": self.boundaries}
+
+    def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
+        import numpy as np
+
+        x = _floats(values)
+        buckets = np.searchsorted(np.array(self.boundaries), x, side="right").astype(np.int64)
+        buckets[np.isnan(x)] = UNKNOWN
+        return [buckets]
+
+    def apply_one(self, value: Any, stats: Stats) -> list[Any]:
+        return [UNKNOWN if _is_null(value) else bisect.bisect_right(self.boundaries, value)]
+
+
+def standard_scaler() -> StandardScaler:
+    return StandardScaler()
+
+
+def min_max_scaler() -> MinMaxScaler:
+    return MinMaxScaler()
+
+
+def robust_scaler() -> RobustScaler:
+    return RobustScaler()
+
+
+def log1p() -> Log1p:
+    return Log1p()
+
+
+def label_encoder() -> LabelEncoder:
+    return LabelEncoder()
+
+
+def one_hot_encoder() -> OneHotEncoder:
+    return OneHotEncoder()
+
+
+def bucketize(boundaries: Sequence[float]) -> Bucketize:
+    return Bucketize(boundaries)
