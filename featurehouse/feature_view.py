@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from featurehouse import view_reader
-from featurehouse.catalog.base import Entry
+from featurehouse.catalog.base import Entry, JsonBody, update_with_retry
 from featurehouse.errors import AlreadyExistsError, DataError, SchemaError
 from featurehouse.frames import Result, to_arrow
 from featurehouse.query import Query
@@ -24,6 +24,15 @@ from featurehouse.training_dataset import (
     split_rows,
     table_id,
 )
+from featurehouse.transforms.apply import (
+    Statistics,
+    fit,
+    output_names,
+    transform_table,
+    transform_vector,
+)
+from featurehouse.transforms.base import Transform, transform_from_json
+from featurehouse.transforms.on_demand import OnDemandFeature, on_demand_from_json
 from featurehouse.view_plan import ViewPlan, groups_of, plan_view
 
 if TYPE_CHECKING:
@@ -34,12 +43,37 @@ if TYPE_CHECKING:
 FEATURE_VIEW = "feature_view"
 
 
-def load_plan(services: Services, name: str, query: Query, labels: Sequence[str]) -> ViewPlan:
+def load_plan(
+    services: Services,
+    name: str,
+    query: Query,
+    labels: Sequence[str],
+    on_demand: Sequence[OnDemandFeature] = (),
+    transforms: Mapping[str, Transform] | None = None,
+) -> ViewPlan:
     groups = {
         key: FeatureGroupSpec.from_entry(services.catalog.get(FEATURE_GROUP, *key))
         for key in groups_of(query)
     }
-    return plan_view(name, query, groups, labels)
+    return plan_view(name, query, groups, labels, on_demand, transforms)
+
+
+def definition_json(
+    query: Query,
+    labels: Sequence[str],
+    description: str,
+    on_demand: Sequence[OnDemandFeature],
+    transforms: Mapping[str, Transform],
+) -> dict[str, Any]:
+    """A view's definition as the catalog keeps it."""
+    return {
+        "query": query.to_json(),
+        "labels": list(labels),
+        "description": description,
+        "on_demand": [f.to_json() for f in on_demand],
+        "transforms": {feature: t.to_json() for feature, t in transforms.items()},
+        "serving_dataset": None,
+    }
 
 
 class FeatureView:
@@ -55,7 +89,16 @@ class FeatureView:
         self.version = entry.version
         self.description: str = entry.body["description"]
         self.query = Query.from_json(entry.body["query"])
-        self._plan = load_plan(services, self.name, self.query, entry.body["labels"])
+        self._plan = load_plan(
+            services,
+            self.name,
+            self.query,
+            entry.body["labels"],
+            [on_demand_from_json(f) for f in entry.body["on_demand"]],
+            {f: transform_from_json(t) for f, t in entry.body["transforms"].items()},
+        )
+        self._serving_dataset: int | None = entry.body["serving_dataset"]
+        self._serving_stats: Statistics | None = None
 
     def __repr__(self) -> str:
         return f"FeatureView({self.label}, features={len(self.features)}, labels={self.labels})"
@@ -83,6 +126,33 @@ class FeatureView:
         return list(self._plan.labels)
 
     @property
+    def request_parameters(self) -> list[str]:
+        """What each online request must bring for the on-demand features."""
+        return list(self._plan.request)
+
+    @property
+    def transforms(self) -> dict[str, Transform]:
+        return dict(self._plan.transforms)
+
+    @property
+    def serving_dataset(self) -> int | None:
+        """The training dataset version whose fitted statistics transform served vectors."""
+        return self._serving_dataset
+
+    def bind(self, training_dataset: int | TrainingDataset) -> None:
+        """Serve with the statistics fitted on this training dataset (an explicit change)."""
+        version = (
+            training_dataset if isinstance(training_dataset, int) else training_dataset.version
+        )
+        self.get_training_dataset(version)  # it must exist
+
+        def change(body: JsonBody) -> JsonBody:
+            return {**body, "serving_dataset": version}
+
+        update_with_retry(self._services.catalog, FEATURE_VIEW, self.name, self.version, change)
+        self._serving_dataset, self._serving_stats = version, None
+
+    @property
     def _obj(self) -> str:
         return f"feature view {self.label}"
 
@@ -105,11 +175,23 @@ class FeatureView:
         return Result(self._read(spine, start, end, None)[0])
 
     def batch_data(
-        self, start: datetime | str | None = None, end: datetime | str | None = None
+        self,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        *,
+        transformed: bool = False,
     ) -> Result:
         """For every entity with rows in the first group in ``[start, end]``, its features as of
         ``end`` (default: now): what a batch inference job scores. The event-time column holds
-        ``end``."""
+        ``end``. ``transformed`` applies the bound training dataset's statistics."""
+        if self._plan.request:
+            raise SchemaError(
+                f"{self._obj}: batch data cannot compute on-demand features that take request "
+                f"parameters {list(self._plan.request)}; use training_data with a spine that "
+                "holds them",
+                obj=self.label,
+                column=next(iter(self._plan.request)),
+            )
         end_time = _utc(end) or datetime.now(UTC)
         start_time = _utc(start)
         root = self._plan.sources[0].group
@@ -129,7 +211,10 @@ class FeatureView:
             pa.array([end_time] * keys.num_rows, self._plan.types[self._plan.event_time]),
         )
         rows = view_reader.training_rows(self._services, self._plan, tables, spine)
-        return Result(rows.select([*self._plan.keys, self._plan.event_time, *self._plan.features]))
+        rows = rows.select([*self._plan.keys, self._plan.event_time, *self._plan.features])
+        if transformed:
+            rows = transform_table(rows, self._plan.transforms, self._statistics())
+        return Result(rows)
 
     def train_test_split(
         self,
@@ -183,6 +268,8 @@ class FeatureView:
         splits = _utc_splits(splits)
         rows, versions = self._read(spine, start, end, None)
         parts = split_rows(self._obj, rows, self.event_time, splits, seed)
+        # Model-dependent statistics come from the train split only: never from test rows.
+        fitted = fit(self._plan.transforms, parts.get("train", rows))
         name = catalog_name(self.name, self.version)
         catalog = self._services.catalog
         for _ in range(20):
@@ -195,6 +282,7 @@ class FeatureView:
                 "group_versions": versions,
                 "splits": _splits_json(splits),
                 "seed": seed,
+                "statistics": fitted,
                 "description": description,
             }
             try:
@@ -205,7 +293,7 @@ class FeatureView:
                 self._services.offline.write_new(
                     table_id(self.name, self.version, version, split), part
                 )
-            return TrainingDataset.from_entry(self._services, entry)
+            return self._dataset(entry)
         raise AlreadyExistsError(
             f"{self._obj}: could not number a new training dataset", obj=self.label
         )
@@ -215,51 +303,95 @@ class FeatureView:
         entry = self._services.catalog.get(
             TRAINING_DATASET, catalog_name(self.name, self.version), version
         )
-        return TrainingDataset.from_entry(self._services, entry)
+        return self._dataset(entry)
 
     def list_training_datasets(self) -> list[TrainingDataset]:
         entries = self._services.catalog.list(
             TRAINING_DATASET, catalog_name(self.name, self.version)
         )
-        return [TrainingDataset.from_entry(self._services, e) for e in entries]
+        return [self._dataset(e) for e in entries]
+
+    def _dataset(self, entry: Entry) -> TrainingDataset:
+        return TrainingDataset.from_entry(self._services, entry, self._plan.transforms)
+
+    def _statistics(self) -> Statistics:
+        """The fitted statistics of the bound training dataset (loaded once)."""
+        if not self._plan.transforms:
+            return {}
+        if self._serving_stats is None:
+            if self._serving_dataset is None:
+                raise DataError(
+                    f"{self._obj}: transformed data needs fitted statistics; bind a training "
+                    "dataset first (fv.bind(td))",
+                    obj=self.label,
+                    expected="a bound training dataset",
+                )
+            self._serving_stats = self.get_training_dataset(self._serving_dataset).statistics
+        return self._serving_stats
 
     # -- online --------------------------------------------------------------------
 
-    def get_feature_vector(self, entity: Mapping[str, Any]) -> dict[str, Any]:
+    def get_feature_vector(
+        self,
+        entity: Mapping[str, Any],
+        request: Mapping[str, Any] | None = None,
+        *,
+        transformed: bool = False,
+    ) -> dict[str, Any]:
         """The features of one entity from the online store, in the view's order (None
-        where a group has no row for it)."""
-        return self._vectors([entity])[0]
+        where a group has no row for it), with on-demand features computed from
+        ``request``. ``transformed`` applies the bound training dataset's statistics."""
+        return self._vectors([entity], [request or {}], transformed)[0]
 
-    def get_feature_vectors(self, entities: Any) -> Result:
-        """Entity keys and features of many entities (a list of dicts or a DataFrame)."""
+    def get_feature_vectors(
+        self,
+        entities: Any,
+        request: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        transformed: bool = False,
+    ) -> Result:
+        """Entity keys and features of many entities (a list of dicts or a DataFrame);
+        ``request`` is one dict for all of them or one per entity."""
         import pyarrow as pa
 
         if isinstance(entities, Sequence) and not isinstance(entities, str):
             entity_list = list(entities)
         else:
             entity_list = to_arrow(self._obj, entities).select(self.keys).to_pylist()
-        vectors = self._vectors(entity_list)
-        columns = [*self._plan.keys, *self._plan.features]
-        types = self._plan.types
-        return Result(
-            pa.table(
-                {
-                    c: pa.array(
-                        [v.get(c) for v in vectors]
-                        if c in self._plan.features
-                        else [e[c] for e in entity_list],
-                        types[c],
-                    )
-                    for c in columns
-                }
-            )
-        )
+        if request is None or isinstance(request, Mapping):
+            requests = [request or {}] * len(entity_list)
+        else:
+            requests = list(request)
+        vectors = self._vectors(entity_list, requests, transformed)
+        names = list(vectors[0]) if vectors else self._vector_names(transformed)
+        columns = {k: pa.array([e[k] for e in entity_list], self._plan.types[k]) for k in self.keys}
+        for name in names:
+            values = [v[name] for v in vectors]
+            kind = self._plan.types.get(name) if not transformed else None
+            columns[name] = pa.array(values, kind) if kind is not None else pa.array(values)
+        return Result(pa.table(columns))
 
-    def _vectors(self, entities: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def _vector_names(self, transformed: bool) -> list[str]:
+        if not transformed:
+            return list(self._plan.features)
+        return output_names(self._plan.features, self._plan.transforms, self._statistics())
+
+    def _vectors(
+        self,
+        entities: Sequence[Mapping[str, Any]],
+        requests: Sequence[Mapping[str, Any]],
+        transformed: bool,
+    ) -> list[dict[str, Any]]:
         view_reader.require_online(self._obj, self._plan)
         keys = [self._entity_key(e) for e in entities]
-        rows = view_reader.feature_vectors(self._services, self._plan, keys)
-        return [{f: row[f] for f in self._plan.features} for row in rows]
+        for request in requests:
+            view_reader.check_request(self._obj, self._plan, request)
+        rows = view_reader.feature_vectors(self._services, self._plan, keys, requests)
+        vectors = [{f: row[f] for f in self._plan.features} for row in rows]
+        if transformed and self._plan.transforms:
+            stats = self._statistics()
+            return [transform_vector(v, self._plan.transforms, stats) for v in vectors]
+        return vectors
 
     def _entity_key(self, entity: Mapping[str, Any]) -> tuple[Any, ...]:
         if not isinstance(entity, Mapping) or set(entity) != set(self._plan.keys):
@@ -288,11 +420,11 @@ class FeatureView:
         tables = view_reader.open_tables(self._services, self._plan, versions)
         read_versions = {label: int(t.version()) for label, t in tables.items()}
         if spine is None:
-            missing = self._spine_labels()
+            missing = self._spine_labels() + list(self._plan.request)
             if missing:
                 raise SchemaError(
-                    f"{self._obj}: label(s) {missing} are not features of the view; pass a spine "
-                    "that holds them",
+                    f"{self._obj}: {missing} are labels or request parameters, not features of "
+                    "the view; pass a spine that holds them",
                     obj=self.label,
                     column=missing[0],
                 )

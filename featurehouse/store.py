@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 from featurehouse.config import Settings
 from featurehouse.errors import AlreadyExistsError, SchemaError
 from featurehouse.feature_group import FeatureGroup
-from featurehouse.feature_view import FEATURE_VIEW, FeatureView, load_plan
+from featurehouse.feature_view import FEATURE_VIEW, FeatureView, definition_json, load_plan
 from featurehouse.query import Query
 from featurehouse.services import Services
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.transforms.base import Transform
+from featurehouse.transforms.on_demand import OnDemandFeature
 from featurehouse.types import check_column_names, check_object_name, check_schema
 from featurehouse.view_plan import pinned_query
 
@@ -139,6 +141,8 @@ class FeatureStore:
         version: int | None = None,
         labels: Sequence[str] = (),
         description: str = "",
+        on_demand: Sequence[OnDemandFeature] = (),
+        transforms: Mapping[str, Transform] | None = None,
     ) -> FeatureView:
         """Define a feature view over a query of feature groups, with labels.
 
@@ -152,12 +156,11 @@ class FeatureStore:
         if version is None:
             existing = self._services.catalog.list(FEATURE_VIEW, name)
             version = max((e.version for e in existing), default=0) + 1
-        plan = load_plan(self._services, name, query, labels)
-        body = {
-            "query": pinned_query(query, plan).to_json(),
-            "labels": list(labels),
-            "description": description,
-        }
+        transforms = dict(transforms or {})
+        plan = load_plan(self._services, name, query, labels, on_demand, transforms)
+        body = definition_json(
+            pinned_query(query, plan), labels, description, on_demand, transforms
+        )
         try:
             entry = self._services.catalog.create(FEATURE_VIEW, name, version, body)
         except AlreadyExistsError as exc:

@@ -3,6 +3,7 @@ the exact offline versions they came from."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from featurehouse.catalog.base import Entry
 from featurehouse.errors import DataError, NotFoundError
 from featurehouse.frames import Result
+from featurehouse.transforms.apply import transform_table
+from featurehouse.transforms.base import Transform
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -30,15 +33,18 @@ class TrainingDataset:
     version: int
     rows: dict[str, int]  # rows per split
     group_versions: dict[str, int]  # feature group label -> Delta version read
+    statistics: dict[str, Any]  # feature -> statistics fitted on the train split
     description: str
     created_at: datetime
+    transforms: Mapping[str, Transform] = field(default_factory=dict, repr=False)
 
     @property
     def splits(self) -> list[str]:
         return list(self.rows)
 
-    def read(self, split: str | None = None) -> Result:
-        """One split's rows, or all of them (in split order) when ``split`` is None."""
+    def read(self, split: str | None = None, *, transformed: bool = False) -> Result:
+        """One split's rows, or all of them (in split order) when ``split`` is None;
+        ``transformed`` applies the statistics fitted on this dataset's train split."""
         import pyarrow as pa
 
         if split is not None and split not in self.rows:
@@ -53,13 +59,18 @@ class TrainingDataset:
         tables = [
             self.services.offline.open(self._table_id(name)).to_pyarrow_table() for name in names
         ]
-        return Result(pa.concat_tables(tables))
+        table = pa.concat_tables(tables)
+        if transformed:
+            table = transform_table(table, self.transforms, self.statistics)
+        return Result(table)
 
     def _table_id(self, split: str) -> str:
         return table_id(self.feature_view, self.feature_view_version, self.version, split)
 
     @classmethod
-    def from_entry(cls, services: Services, entry: Entry) -> TrainingDataset:
+    def from_entry(
+        cls, services: Services, entry: Entry, transforms: Mapping[str, Transform]
+    ) -> TrainingDataset:
         body = entry.body
         return cls(
             services=services,
@@ -68,8 +79,10 @@ class TrainingDataset:
             version=entry.version,
             rows=body["rows"],
             group_versions=body["group_versions"],
+            statistics=body["statistics"],
             description=body["description"],
             created_at=entry.created_at,
+            transforms=transforms,
         )
 
 

@@ -8,12 +8,14 @@ with a clear error before anything is read.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import SchemaError
 from featurehouse.query import Query, Selection
 from featurehouse.spec import FeatureGroupSpec
+from featurehouse.transforms.base import Transform
+from featurehouse.transforms.on_demand import OnDemandFeature
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -43,6 +45,9 @@ class ViewPlan:
     label_features: tuple[str, ...]  # labels that are features of the view (not from a spine)
     sources: tuple[SourcePlan, ...]  # the root group first
     types: Mapping[str, pa.DataType]  # of keys, event time, features and hidden columns
+    on_demand: tuple[OnDemandFeature, ...] = ()  # computed after the joins, in this order
+    request: Mapping[str, Any] = field(default_factory=dict)  # request parameter -> annotation
+    transforms: Mapping[str, Transform] = field(default_factory=dict)  # feature -> transform
 
     @property
     def root(self) -> FeatureGroupSpec:
@@ -63,6 +68,8 @@ def plan_view(
     query: Query,
     groups: Mapping[tuple[str, int], FeatureGroupSpec],
     labels: Sequence[str] = (),
+    on_demand: Sequence[OnDemandFeature] = (),
+    transforms: Mapping[str, Transform] | None = None,
 ) -> ViewPlan:
     """Check ``query`` against the groups and say how to read it; SchemaError if it cannot be."""
     obj = f"feature view {name!r}"
@@ -114,6 +121,18 @@ def plan_view(
                 available.setdefault(column, []).append((out, group.label))
         sources.append(SourcePlan(group, tuple(left_on), tuple(columns)))
     label_features = tuple(label for label in labels if label in features)
+    request = _plan_on_demand(obj, on_demand, features, owner, types)
+    transforms = dict(transforms or {})
+    unknown = [f for f in transforms if f not in features or f in label_features]
+    if unknown:
+        raise SchemaError(
+            f"{obj}: transforms name(s) {unknown} that are not features of the view; its "
+            f"features are {[f for f in features if f not in label_features]}",
+            obj=name,
+            column=unknown[0],
+            expected=features,
+            received=list(transforms),
+        )
     return ViewPlan(
         keys=tuple(keys),
         event_time=event_time,
@@ -122,7 +141,45 @@ def plan_view(
         label_features=label_features,
         sources=tuple(sources),
         types=types,
+        on_demand=tuple(on_demand),
+        request=request,
+        transforms=transforms,
     )
+
+
+def _plan_on_demand(
+    obj: str,
+    on_demand: Sequence[OnDemandFeature],
+    features: list[str],
+    owner: dict[str, str],
+    types: dict[str, pa.DataType],
+) -> dict[str, Any]:
+    """Add on-demand outputs to ``features``; return the request parameters they need."""
+    request: dict[str, Any] = {}
+    for feature in on_demand:
+        for name, annotation in feature.inputs:
+            if name in features:
+                continue
+            if name in owner:  # a key or the event time: allowed as an input, from the spine
+                continue
+            if name in request and request[name] is not annotation:
+                raise SchemaError(
+                    f"{obj}: request parameter {name!r} is declared with two types",
+                    obj=feature.name,
+                    column=name,
+                )
+            request[name] = annotation
+        if feature.name in owner or feature.name in request:
+            raise SchemaError(
+                f"{obj}: on-demand feature {feature.name!r} collides with a column of "
+                f"{owner.get(feature.name, 'the request')}",
+                obj=feature.name,
+                column=feature.name,
+            )
+        owner[feature.name] = "on-demand"
+        features.append(feature.name)
+        types[feature.name] = feature.arrow_type()
+    return request
 
 
 def pinned_query(query: Query, plan: ViewPlan) -> Query:

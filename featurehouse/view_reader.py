@@ -6,14 +6,15 @@ vectors cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.engine.base import AsOfSource
 from featurehouse.errors import DataError, SchemaError
 from featurehouse.feature_group import read_online
 from featurehouse.frames import to_arrow
+from featurehouse.transforms.on_demand import arrow_type, check_request_value
 from featurehouse.types import conform_column
 from featurehouse.view_plan import HIDDEN, SourcePlan, ViewPlan
 
@@ -65,7 +66,17 @@ def conform_spine(obj: str, plan: ViewPlan, data: Any) -> pa.Table:
             expected=spine_labels,
             received=spine.column_names,
         )
-    outputs = {o for s in plan.sources for o in s.outputs}
+    missing_request = [name for name in plan.request if name not in spine.column_names]
+    if missing_request:
+        raise SchemaError(
+            f"{obj}: on-demand features take request parameter(s) {missing_request}; offline, "
+            "the spine must hold them",
+            obj=obj,
+            column=missing_request[0],
+            expected=list(plan.request),
+            received=spine.column_names,
+        )
+    outputs = {o for s in plan.sources for o in s.outputs} | {f.name for f in plan.on_demand}
     clashes = sorted(outputs.intersection(spine.column_names))
     if clashes:
         raise SchemaError(
@@ -80,6 +91,8 @@ def conform_spine(obj: str, plan: ViewPlan, data: Any) -> pa.Table:
         column = spine.column(name)
         if name in required:
             column = conform_column(obj, name, column, plan.types[name])
+        elif name in plan.request:
+            column = conform_column(obj, name, column, arrow_type(plan.request[name]))
         columns.append(column)
     spine = pa.Table.from_arrays(columns, names=spine.column_names)
     if spine.column(plan.event_time).null_count:
@@ -124,6 +137,9 @@ def training_rows(
     joined = services.engine.as_of_join(
         spine, plan.event_time, [_source(services, s, tables[s.group.label]) for s in sources]
     )
+    for feature in plan.on_demand:
+        inputs = {name: joined.column(name) for name in feature.input_names}
+        joined = joined.append_column(feature.name, feature.compute(inputs))
     present = [c for c in plan.columns if c in joined.column_names]  # batch spines hold no labels
     extra = [c for c in spine.column_names if c not in plan.columns and not c.startswith(HIDDEN)]
     return joined.select([*present, *extra])
@@ -144,10 +160,14 @@ def _root_rows(
 
 
 def feature_vectors(
-    services: Services, plan: ViewPlan, entities: list[tuple[Any, ...]]
+    services: Services,
+    plan: ViewPlan,
+    entities: list[tuple[Any, ...]],
+    requests: Sequence[Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
     """For each entity (root key values), its features from the online store, joined
-    group by group on the latest rows; None for features of keys with no row."""
+    group by group on the latest rows (None for keys with no row), then its on-demand
+    features from those and its request parameters."""
     rows: list[dict[str, Any]] = [dict(zip(plan.keys, e, strict=True)) for e in entities]
     for source in plan.sources:
         keys = [tuple(row.get(c) for c in source.left_on) for row in rows]
@@ -160,7 +180,33 @@ def feature_vectors(
             if stored is not None:
                 for column, out in source.columns:
                     rows[i][out] = stored[column]
+    if plan.on_demand:
+        now = datetime.now(UTC)
+        for row, request in zip(rows, requests, strict=True):
+            values = {plan.event_time: now, **row, **request}
+            for feature in plan.on_demand:
+                row[feature.name] = values[feature.name] = feature.compute_one(values)
     return rows
+
+
+def check_request(obj: str, plan: ViewPlan, request: Mapping[str, Any]) -> None:
+    """Refuse a request that lacks a parameter, has an unknown one, or a mistyped one."""
+    missing = [name for name in plan.request if name not in request]
+    unknown = [name for name in request if name not in plan.request]
+    if missing or unknown:
+        raise DataError(
+            f"{obj}: request parameters expected {sorted(plan.request)}"
+            + (f"; missing {missing}" if missing else "")
+            + (f"; unknown {unknown}" if unknown else ""),
+            obj=obj,
+            column=(missing or unknown)[0],
+            expected=sorted(plan.request),
+            received=sorted(request),
+        )
+    for feature in plan.on_demand:
+        for name, annotation in feature.inputs:
+            if name in plan.request:
+                check_request_value(feature.name, name, annotation, request[name])
 
 
 def require_online(obj: str, plan: ViewPlan) -> None:

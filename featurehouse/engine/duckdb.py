@@ -162,7 +162,7 @@ class DuckDBEngine:
             return pa.Table.from_arrays(
                 [
                     *spine.columns,
-                    *(pa.nulls(spine.num_rows, f.type) for f in schema[spine.num_columns :]),
+                    *(pa.nulls(spine.num_rows, f.type) for f in list(schema)[spine.num_columns :]),
                 ],
                 schema=schema,
             )

@@ -55,7 +55,7 @@ class OnDemandFeature:
         return [n for n, _ in self.inputs]
 
     def arrow_type(self) -> pa.DataType:
-        return _arrow_type(self.output)
+        return arrow_type(self.output)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
@@ -120,14 +120,14 @@ def on_demand(function: Callable[..., Any] | None = None, *, vectorized: bool = 
                     obj=fn.__name__,
                     column=name,
                 )
-            _arrow_type(hints[name], fn.__name__, name)
+            arrow_type(hints[name], fn.__name__, name)
             inputs.append((name, hints[name]))
         if "return" not in hints:
             raise SchemaError(
                 f"on-demand feature {fn.__name__!r} needs a return annotation",
                 obj=fn.__name__,
             )
-        _arrow_type(hints["return"], fn.__name__, "return")
+        arrow_type(hints["return"], fn.__name__, "return")
         return OnDemandFeature(fn, tuple(inputs), hints["return"], vectorized)
 
     return declare if function is None else declare(function)
@@ -170,7 +170,7 @@ def check_request_value(feature: str, name: str, annotation: Any, value: Any) ->
         )
 
 
-def _arrow_type(annotation: Any, feature: str = "", name: str = "") -> pa.DataType:
+def arrow_type(annotation: Any, feature: str = "", name: str = "") -> pa.DataType:
     import pyarrow as pa
 
     if annotation not in _TYPES:

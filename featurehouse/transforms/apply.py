@@ -1,0 +1,94 @@
+"""Fitting a view's model-dependent transforms on training rows, and applying the fitted
+statistics to tables (training, test, batch) and to single vectors (online)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from featurehouse.errors import DataError
+from featurehouse.transforms.base import Stats, Transform
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+T = TypeVar("T")
+Statistics = dict[str, Stats]  # feature -> fitted statistics
+
+
+def _guarded(transform: Transform, feature: str, step: str, run: Callable[..., T], *args: Any) -> T:
+    """Run a transform's step; its failure names the transform and the feature."""
+    try:
+        return run(*args)
+    except Exception as exc:
+        raise DataError(
+            f"transform {transform.name!r} of feature {feature!r} failed to {step}: "
+            f"{type(exc).__name__}: {exc}",
+            obj=transform.name,
+            column=feature,
+        ) from exc
+
+
+def _values(table: pa.Table, feature: str) -> Any:
+    import pyarrow as pa
+
+    column = table.column(feature)
+    if pa.types.is_integer(column.type) and column.null_count:
+        column = column.cast(pa.float64())
+    return column.to_numpy(zero_copy_only=False)
+
+
+def fit(transforms: Mapping[str, Transform], table: pa.Table) -> Statistics:
+    """Statistics of every transformed feature over ``table`` (the train split)."""
+    return {
+        feature: _guarded(t, feature, "fit", t.fit, _values(table, feature))
+        for feature, t in transforms.items()
+    }
+
+
+def output_names(
+    features: Sequence[str], transforms: Mapping[str, Transform], stats: Statistics
+) -> list[str]:
+    """The feature columns after transformation, in the view's order."""
+    names: list[str] = []
+    for feature in features:
+        transform = transforms.get(feature)
+        names += [feature] if transform is None else transform.outputs(feature, stats[feature])
+    return names
+
+
+def transform_table(
+    table: pa.Table, transforms: Mapping[str, Transform], stats: Statistics
+) -> pa.Table:
+    """``table`` with each transformed feature replaced by its output column(s)."""
+    import pyarrow as pa
+
+    columns: list[pa.ChunkedArray | pa.Array] = []
+    names: list[str] = []
+    for name in table.column_names:
+        transform = transforms.get(name)
+        if transform is None:
+            columns.append(table.column(name))
+            names.append(name)
+            continue
+        fitted = stats[name]
+        outputs = _guarded(transform, name, "apply", transform.apply, _values(table, name), fitted)
+        columns += [pa.array(o, from_pandas=True) for o in outputs]
+        names += transform.outputs(name, fitted)
+    return pa.Table.from_arrays(columns, names=names)
+
+
+def transform_vector(
+    vector: Mapping[str, Any], transforms: Mapping[str, Transform], stats: Statistics
+) -> dict[str, Any]:
+    """One feature vector transformed, without numpy or Arrow (the online path)."""
+    out: dict[str, Any] = {}
+    for name, value in vector.items():
+        transform = transforms.get(name)
+        if transform is None:
+            out[name] = value
+            continue
+        fitted = stats[name]
+        values = _guarded(transform, name, "apply", transform.apply_one, value, fitted)
+        out.update(zip(transform.outputs(name, fitted), values, strict=True))
+    return out
