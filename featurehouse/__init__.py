@@ -17,6 +17,8 @@ from featurehouse.frames import Result
 from featurehouse.query import Query
 from featurehouse.store import FeatureStore, connect
 from featurehouse.training_dataset import TrainingDataset
+from featurehouse.transforms.base import Transform
+from featurehouse.transforms.on_demand import on_demand
 from featurehouse.writer import WriteResult
 
 __all__ = [
@@ -28,7 +30,9 @@ __all__ = [
     "Query",
     "Result",
     "TrainingDataset",
+    "Transform",
     "WriteResult",
     "connect",
+    "on_demand",
 ]
 __version__ = "0.1.0"
