@@ -122,6 +122,11 @@ class FeatureView:
         return list(self._plan.features)
 
     @property
+    def feature_types(self) -> dict[str, pa.DataType]:
+        """The Arrow type of each feature."""
+        return {f: self._plan.types[f] for f in self._plan.features}
+
+    @property
     def labels(self) -> list[str]:
         return list(self._plan.labels)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from featurehouse.config import Settings
 from featurehouse.errors import AlreadyExistsError, SchemaError
 from featurehouse.feature_group import FeatureGroup
 from featurehouse.feature_view import FEATURE_VIEW, FeatureView, definition_json, load_plan
+from featurehouse.models.registry import ModelRegistry
 from featurehouse.query import Query
 from featurehouse.services import Services
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
@@ -56,6 +58,11 @@ class FeatureStore:
 
     def __repr__(self) -> str:
         return f"FeatureStore({str(self.settings.home)!r})"
+
+    @cached_property
+    def models(self) -> ModelRegistry:
+        """The model registry of this project."""
+        return ModelRegistry(self._services)
 
     def create_feature_group(
         self,

@@ -1,0 +1,1 @@
+"""The model registry: versions, artifacts, metrics, aliases and lineage."""

@@ -1,0 +1,286 @@
+"""The model registry: every registered model version with its artifact, metrics,
+parameters, aliases and lineage (training dataset -> feature view -> feature groups and
+the Delta versions read).
+
+Artifacts live under ``<project>/models/<name>/<id>/`` with a SHA-256 checksum kept in
+the catalog and verified on every load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.catalog.base import Entry, JsonBody, update_with_retry
+from featurehouse.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    DataError,
+    NotFoundError,
+)
+from featurehouse.models.flavors import by_name, detect
+from featurehouse.types import check_object_name
+
+if TYPE_CHECKING:
+    from featurehouse.feature_view import FeatureView
+    from featurehouse.services import Services
+    from featurehouse.training_dataset import TrainingDataset
+
+MODEL = "model"
+ALIASES = "model_aliases"  # one entry per model name: {alias: version}, changed atomically
+DEPLOYMENT = "deployment"
+EXAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version of a model."""
+
+    name: str
+    version: int
+    flavor: str
+    metrics: dict[str, float]
+    params: dict[str, Any]
+    description: str
+    tags: dict[str, str]
+    lineage: dict[str, Any]
+    input_schema: list[dict[str, str]]
+    input_example: list[dict[str, Any]]
+    created_at: datetime
+    aliases: tuple[str, ...] = ()
+    artifact: Path = field(default=Path(), repr=False)
+    checksum: str = field(default="", repr=False)
+
+    def load(self) -> Any:
+        """The native model object, after checking the artifact is the one registered."""
+        if not self.artifact.exists():
+            raise NotFoundError(
+                f"model {self.name}:{self.version}: artifact {self.artifact} is missing",
+                obj=f"{self.name}:{self.version}",
+            )
+        found = _checksum(self.artifact.parent)
+        if found != self.checksum:
+            raise DataError(
+                f"model {self.name}:{self.version}: the artifact's checksum is {found}, the "
+                f"registry recorded {self.checksum}; the files were changed or damaged",
+                obj=f"{self.name}:{self.version}",
+                expected=self.checksum,
+                received=found,
+            )
+        return by_name(self.flavor).load(self.artifact)
+
+
+def _checksum(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class ModelRegistry:
+    """``fs.models``: register, find, alias and delete model versions."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._root = services.settings.home / "models"
+
+    def register(
+        self,
+        name: str,
+        model: Any,
+        *,
+        feature_view: FeatureView | None = None,
+        training_dataset: TrainingDataset | None = None,
+        metrics: Mapping[str, float] | None = None,
+        params: Mapping[str, Any] | None = None,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelVersion:
+        """Store ``model`` as the next version of ``name``; its flavor is detected.
+
+        >>> mv = fs.models.register("fraud", clf, feature_view=fv, training_dataset=td,
+        ...                         metrics={"auc": 0.91})
+        """
+        check_object_name("model", name)
+        flavor = detect(model)
+        if training_dataset is not None and feature_view is None:
+            raise DataError(
+                f"model {name!r}: a training dataset is registered with its feature view; "
+                "pass feature_view= too",
+                obj=name,
+                expected="feature_view",
+            )
+        directory = self._root / name / uuid.uuid4().hex
+        directory.mkdir(parents=True)
+        try:
+            artifact = flavor.save(model, directory)
+        except Exception as exc:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise DataError(
+                f"model {name!r}: the {flavor.name} flavor could not save it: {exc}",
+                obj=name,
+            ) from exc
+        body = {
+            "flavor": flavor.name,
+            "artifact": str((directory / artifact).relative_to(self._root)),
+            "checksum": _checksum(directory),
+            "metrics": {k: float(v) for k, v in (metrics or {}).items()},
+            "params": json.loads(json.dumps(dict(params or {}), default=str)),
+            "description": description,
+            "tags": {str(k): str(v) for k, v in (tags or {}).items()},
+            **_lineage(feature_view, training_dataset),
+        }
+        for _ in range(20):
+            existing = self._services.catalog.list(MODEL, name)
+            version = max((e.version for e in existing), default=0) + 1
+            try:
+                entry = self._services.catalog.create(MODEL, name, version, body)
+            except AlreadyExistsError:
+                continue  # another process took this number
+            return self._version(entry)
+        shutil.rmtree(directory, ignore_errors=True)
+        raise ConflictError(f"model {name!r}: could not number a new version", obj=name)
+
+    def get(
+        self, name: str, version: int | None = None, *, alias: str | None = None
+    ) -> ModelVersion:
+        """A version by number, by alias, or the latest."""
+        if alias is not None:
+            aliases = self._aliases(name)
+            if alias not in aliases:
+                raise NotFoundError(
+                    f"model {name!r} has no alias {alias!r}; it has {sorted(aliases)}",
+                    obj=name,
+                    expected=sorted(aliases),
+                    received=alias,
+                )
+            version = aliases[alias]
+        return self._version(self._services.catalog.get(MODEL, name, version))
+
+    def list(self, name: str | None = None, *, tag: str | None = None) -> list[ModelVersion]:
+        """Model versions (of ``name``; with tag ``key`` or ``key=value``)."""
+        versions = [self._version(e) for e in self._services.catalog.list(MODEL, name)]
+        if tag is not None:
+            key, _, value = tag.partition("=")
+            versions = [
+                v for v in versions if key in v.tags and (not value or v.tags[key] == value)
+            ]
+        return versions
+
+    def best(self, name: str, metric: str, *, higher_is_better: bool = True) -> ModelVersion:
+        """The version of ``name`` with the best value of ``metric``."""
+        candidates = [v for v in self.list(name) if metric in v.metrics]
+        if not candidates:
+            raise NotFoundError(
+                f"no version of model {name!r} records metric {metric!r}", obj=name, column=metric
+            )
+        sign = 1 if higher_is_better else -1
+        return max(candidates, key=lambda v: (sign * v.metrics[metric], v.version))
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` (``production``, ``staging``, any name) at a version."""
+        check_object_name("alias", alias)
+        self.get(name, version)  # it must exist
+        self._change_aliases(name, lambda aliases: {**aliases, alias: version})
+
+    def remove_alias(self, name: str, alias: str) -> None:
+        self._change_aliases(name, lambda aliases: {k: v for k, v in aliases.items() if k != alias})
+
+    def delete(self, name: str, version: int) -> None:
+        """Delete a version and its artifact; refused while a deployment serves it."""
+        mv = self.get(name, version)
+        users = [
+            e.name
+            for e in self._services.catalog.list(DEPLOYMENT)
+            if any(
+                m.get("model") == name and int(m.get("version", -1)) == version
+                for m in e.body.get("models", [])
+            )
+        ]
+        if users:
+            raise ConflictError(
+                f"model {name}:{version} is served by deployment(s) {users}; change them first",
+                obj=f"{name}:{version}",
+            )
+        self._change_aliases(
+            name, lambda aliases: {k: v for k, v in aliases.items() if v != version}
+        )
+        self._services.catalog.delete(MODEL, name, version)
+        shutil.rmtree(mv.artifact.parent, ignore_errors=True)
+
+    def _aliases(self, name: str) -> dict[str, int]:
+        try:
+            return dict(self._services.catalog.get(ALIASES, name, 0).body)
+        except NotFoundError:
+            return {}
+
+    def _change_aliases(self, name: str, change: Callable[[JsonBody], JsonBody]) -> None:
+        with contextlib.suppress(AlreadyExistsError):  # the first alias of this model
+            self._services.catalog.create(ALIASES, name, 0, {})
+        update_with_retry(self._services.catalog, ALIASES, name, 0, change)
+
+    def _version(self, entry: Entry) -> ModelVersion:
+        body = entry.body
+        aliases = tuple(
+            sorted(a for a, v in self._aliases(entry.name).items() if v == entry.version)
+        )
+        return ModelVersion(
+            name=entry.name,
+            version=entry.version,
+            flavor=body["flavor"],
+            metrics=body["metrics"],
+            params=body["params"],
+            description=body["description"],
+            tags=body["tags"],
+            lineage=body["lineage"],
+            input_schema=body["input_schema"],
+            input_example=body["input_example"],
+            created_at=entry.created_at,
+            aliases=aliases,
+            artifact=self._root / body["artifact"],
+            checksum=body["checksum"],
+        )
+
+
+def _lineage(
+    feature_view: FeatureView | None, training_dataset: TrainingDataset | None
+) -> JsonBody:
+    """Where the model came from, and what its input looks like."""
+    if feature_view is None:
+        return {"lineage": {}, "input_schema": [], "input_example": []}
+    lineage: JsonBody = {
+        "feature_view": {"name": feature_view.name, "version": feature_view.version},
+        "feature_groups": [f"{s.group}:{s.version}" for s in feature_view.query.selections],
+    }
+    schema = [
+        {"name": f, "type": str(feature_view.feature_types[f])} for f in feature_view.features
+    ]
+    example: list[dict[str, Any]] = []
+    if training_dataset is not None:
+        if (training_dataset.feature_view, training_dataset.feature_view_version) != (
+            feature_view.name,
+            feature_view.version,
+        ):
+            raise DataError(
+                f"training dataset {training_dataset.version} belongs to feature view "
+                f"{training_dataset.feature_view}:{training_dataset.feature_view_version}, "
+                f"not {feature_view.label}",
+                obj=feature_view.label,
+            )
+        lineage["training_dataset"] = training_dataset.version
+        lineage["feature_group_versions"] = training_dataset.group_versions
+        split = "train" if "train" in training_dataset.rows else None
+        rows = training_dataset.read(split, transformed=bool(training_dataset.transforms))
+        example = json.loads(
+            json.dumps(rows.to_arrow().slice(0, EXAMPLE_ROWS).to_pylist(), default=str)
+        )
+    return {"lineage": lineage, "input_schema": schema, "input_example": example}
