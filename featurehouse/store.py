@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from featurehouse.config import Settings
 from featurehouse.errors import AlreadyExistsError, SchemaError
 from featurehouse.feature_group import FeatureGroup
 from featurehouse.feature_view import FEATURE_VIEW, FeatureView, definition_json, load_plan
+from featurehouse.frames import Result
 from featurehouse.models.registry import ModelRegistry
 from featurehouse.query import Query
 from featurehouse.services import Services
+from featurehouse.serving.deployments import Deployment, Deployments
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
@@ -63,6 +65,46 @@ class FeatureStore:
     def models(self) -> ModelRegistry:
         """The model registry of this project."""
         return ModelRegistry(self._services)
+
+    @cached_property
+    def deployments(self) -> Deployments:
+        """Deployment revisions: what serves under each name."""
+        return Deployments(self._services, self.models)
+
+    def deploy(
+        self,
+        name: str,
+        *,
+        model: str | None = None,
+        version: int | None = None,
+        split: Mapping[int, float] | None = None,
+        note: str = "",
+    ) -> Deployment:
+        """Serve a model version under ``name``, or split traffic between versions.
+
+        >>> fs.deploy("fraud", model="fraud_xgb", version=3)
+        >>> fs.deploy("fraud", split={3: 0.9, 4: 0.1})     # an A/B test, sticky per entity
+        """
+        return self.deployments.deploy(name, model=model, version=version, split=split, note=note)
+
+    def rollback(self, name: str) -> Deployment:
+        """Restore a deployment's previous revision."""
+        return self.deployments.rollback(name)
+
+    def batch_predict(
+        self, name: str, start: datetime | str | None = None, end: datetime | str | None = None
+    ) -> Result:
+        """Score every entity the deployment's view saw in ``[start, end]`` (features as of
+        ``end``) and append the predictions, with model versions, to ``<name>_inference``."""
+        from featurehouse.serving.batch import batch_predict
+
+        return Result(batch_predict(self, name, start, end)[0])
+
+    def log_outcomes(self, deployment: str, outcomes: Any) -> int:
+        """Record outcomes (``request_id``, ``outcome``) of served predictions."""
+        from featurehouse.serving.prediction_log import log_outcomes
+
+        return log_outcomes(self, deployment, outcomes)
 
     def create_feature_group(
         self,

@@ -1,0 +1,155 @@
+"""Predictions through a deployment: features from its view, the transforms fitted on each
+model's own training dataset, then the model. Used by the HTTP service and batch inference.
+
+Models take a 2-D float array of their input columns (scikit-learn, XGBoost, LightGBM,
+PyTorch); a classifier gives the probability of its last class. A Python-function model
+takes a list of feature dicts and returns one prediction per dict.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from featurehouse.errors import DataError
+from featurehouse.transforms.apply import output_names, transform_vector
+
+if TYPE_CHECKING:
+    from featurehouse.feature_view import FeatureView
+    from featurehouse.models.registry import ModelVersion
+    from featurehouse.serving.deployments import Deployment
+    from featurehouse.store import FeatureStore
+
+REFRESH_SECONDS = 1.0  # how stale a deployment may be: changes are picked up without restart
+
+
+@dataclass(frozen=True)
+class Prediction:
+    request_id: str
+    prediction: Any
+    model: str
+    model_version: int
+    features: dict[str, Any]
+    transformed: dict[str, Any]
+
+
+@dataclass
+class _Loaded:
+    """A model version ready to predict: the model, its input columns and statistics."""
+
+    version: ModelVersion
+    model: Any
+    columns: list[str]
+    statistics: dict[str, Any]
+
+
+class Predictor:
+    """Caches deployments (refreshed every second), views and loaded models."""
+
+    def __init__(self, store: FeatureStore) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._deployments: dict[str, tuple[float, Deployment]] = {}
+        self._views: dict[tuple[str, int], FeatureView] = {}
+        self._models: dict[tuple[str, int], _Loaded] = {}
+
+    def deployment(self, name: str) -> Deployment:
+        now = time.monotonic()
+        cached = self._deployments.get(name)
+        if cached is None or now - cached[0] > REFRESH_SECONDS:
+            cached = (now, self._store.deployments.get(name))
+            self._deployments[name] = cached
+        return cached[1]
+
+    def view(self, deployment: Deployment) -> FeatureView:
+        key = deployment.feature_view
+        if key not in self._views:
+            with self._lock:
+                self._views.setdefault(key, self._store.get_feature_view(*key))
+        return self._views[key]
+
+    def loaded(self, view: FeatureView, model: str, version: int) -> _Loaded:
+        key = (model, version)
+        if key not in self._models:
+            with self._lock:
+                if key not in self._models:
+                    mv = self._store.models.get(model, version)
+                    dataset = mv.lineage.get("training_dataset")
+                    stats = {} if dataset is None else view.get_training_dataset(dataset).statistics
+                    columns = (
+                        output_names(view.features, view.transforms, stats)
+                        if stats
+                        else view.features
+                    )
+                    self._models[key] = _Loaded(mv, mv.load(), columns, stats)
+        return self._models[key]
+
+    def predict(
+        self,
+        name: str,
+        entities: Sequence[Mapping[str, Any]],
+        request: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    ) -> list[Prediction]:
+        """One prediction per entity, each by the model version its key is routed to."""
+        deployment = self.deployment(name)
+        view = self.view(deployment)
+        if request is None or isinstance(request, Mapping):
+            requests = [request or {}] * len(entities)
+        else:
+            requests = list(request)
+            if len(requests) != len(entities):
+                raise DataError(
+                    f"deployment {name!r}: {len(requests)} requests for {len(entities)} entities",
+                    obj=name,
+                    column="request",
+                    expected=len(entities),
+                    received=len(requests),
+                )
+        raw = view.get_feature_vectors(list(entities), requests).to_pylist()
+        results: list[Prediction] = [None] * len(entities)  # type: ignore[list-item]
+        groups: dict[tuple[str, int], list[int]] = {}
+        for i, entity in enumerate(entities):
+            served = deployment.choose(tuple(entity[k] for k in view.keys))
+            groups.setdefault((served.model, served.version), []).append(i)
+        for (model, version), rows in groups.items():
+            loaded = self.loaded(view, model, version)
+            features = [{f: raw[i][f] for f in view.features} for i in rows]
+            inputs = [
+                transform_vector(f, view.transforms, loaded.statistics) if loaded.statistics else f
+                for f in features
+            ]
+            outputs = run_model(loaded, inputs)
+            for i, feature_row, input_row, output in zip(
+                rows, features, inputs, outputs, strict=True
+            ):
+                results[i] = Prediction(
+                    uuid.uuid4().hex, output, model, version, feature_row, input_row
+                )
+        return results
+
+
+def run_model(loaded: _Loaded, inputs: list[dict[str, Any]]) -> list[Any]:
+    """The model's predictions for rows of input columns."""
+    import numpy as np
+
+    if loaded.version.flavor == "python_function":
+        return list(loaded.model(inputs))
+    matrix = np.array(
+        [[np.nan if row[c] is None else row[c] for c in loaded.columns] for row in inputs],
+        dtype=np.float32 if loaded.version.flavor == "pytorch" else np.float64,
+    )
+    model = loaded.model
+    if loaded.version.flavor == "pytorch":
+        import torch
+
+        with torch.no_grad():
+            return [
+                float(v) for v in model(torch.from_numpy(matrix)).reshape(len(inputs), -1)[:, -1]
+            ]
+    if hasattr(model, "predict_proba"):
+        return [float(v) for v in model.predict_proba(matrix)[:, -1]]
+    return [v.item() if hasattr(v, "item") else v for v in model.predict(matrix)]
