@@ -199,7 +199,7 @@ class DuckDBEngine:
             )
             steps.append(
                 f"{step} AS (SELECT {prev}.*{', ' + outputs if outputs else ''} FROM {prev} "
-                f"ASOF LEFT JOIN {src} ON {on} AND {prev}.{t} > {src}.{ROW}t)"
+                f"ASOF LEFT JOIN {src} ON {on} AND {prev}.{t} >= {src}.{ROW}t)"
             )
         sql = f"WITH {', '.join(steps)} SELECT * EXCLUDE ({ROW}) FROM step{len(sources)} ORDER BY {ROW}"
         cursor = self._cursor()
