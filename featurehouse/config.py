@@ -7,13 +7,16 @@ This is the only module that reads ``os.environ``.
     online = "redis://127.0.0.1:6379/0"
     offline = "/data/featurehouse/offline"
     duckdb_memory_limit = "4GB"
+
+``serve_token`` (``FEATUREHOUSE_SERVE_TOKEN``) is the bearer token ``featurehouse serve`` asks
+of every /v1 request; it is left out of the settings' repr so that it is never logged.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from featurehouse.errors import SchemaError
@@ -31,6 +34,7 @@ class Settings:
     offline: str
     online: str
     duckdb_memory_limit: str | None = None
+    serve_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, home: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:

@@ -25,7 +25,7 @@ RESERVED_PREFIX = "_fh_"
 
 def check_object_name(kind: str, name: object) -> str:
     """Return ``name`` if it is a valid object name (lower case, digits, underscores)."""
-    if not isinstance(name, str) or not OBJECT_NAME.match(name):
+    if not isinstance(name, str) or not OBJECT_NAME.fullmatch(name):
         raise InvalidNameError(
             f"invalid {kind} name {name!r}: expected lower-case letters, digits and "
             "underscores, starting with a letter, at most 63 characters",
@@ -40,7 +40,7 @@ def check_column_names(obj: str, names: Sequence[str]) -> None:
     for name in names:
         if (
             not isinstance(name, str)
-            or not COLUMN_NAME.match(name)
+            or not COLUMN_NAME.fullmatch(name)
             or name.startswith(RESERVED_PREFIX)
         ):
             raise InvalidNameError(

@@ -113,7 +113,7 @@ def test_duplicate_create(fs: fh.FeatureStore, fg: fh.FeatureGroup) -> None:
     assert state(fg)[1] == 1
 
 
-@pytest.mark.parametrize("name", ["Transactions", "1tx", "tx-1", "", "x" * 64, "tx;drop"])
+@pytest.mark.parametrize("name", ["Transactions", "1tx", "tx-1", "", "x" * 64, "tx;drop", "tx\n"])
 def test_invalid_group_name(fs: fh.FeatureStore, name: str) -> None:
     with pytest.raises(InvalidNameError):
         fs.create_feature_group(name, primary_key=["id"], event_time="ts")

@@ -1,0 +1,60 @@
+"""``POST /v1/deployments/{name}/predict``: predictions through a deployment, each logged
+with its latency to the deployment's prediction log."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, Path
+
+from featurehouse.serving.bodies import (
+    ERROR_RESPONSES,
+    NAME_PATTERN,
+    PredictBody,
+    PredictionOut,
+    PredictResponse,
+    json_value,
+)
+from featurehouse.serving.entities import check_entities
+from featurehouse.serving.state import ServiceState, service_state
+
+router = APIRouter(prefix="/v1", tags=["predictions"])
+
+
+@router.post(
+    "/deployments/{name}/predict",
+    response_model=PredictResponse,
+    responses=ERROR_RESPONSES,
+    summary="Predict for entities through a deployment",
+)
+def predict(
+    body: PredictBody,
+    name: str = Path(pattern=NAME_PATTERN, description="The deployment."),
+    state: ServiceState = Depends(service_state),
+) -> PredictResponse:
+    """One prediction per entity, by the model version its key is routed to, with a
+    request id to quote when logging the outcome."""
+    predictor = state.predictor
+    deployment = predictor.deployment(name)
+    view = predictor.view(deployment)
+    check_entities(f"deployment {name}", view.keys, state.key_types(view), body.entities)
+    start = time.perf_counter()
+    predictions = predictor.predict(name, body.entities, body.request)
+    latency_ms = (time.perf_counter() - start) * 1000
+    log = state.prediction_log(name)
+    for entity, prediction in zip(body.entities, predictions, strict=True):
+        log.append(entity, prediction, latency_ms)
+    state.metrics.count_predictions(name, predictions)
+    return PredictResponse(
+        deployment=name,
+        revision=deployment.revision,
+        predictions=[
+            PredictionOut(
+                request_id=p.request_id,
+                prediction=json_value(p.prediction),
+                model=p.model,
+                model_version=p.model_version,
+            )
+            for p in predictions
+        ],
+    )
