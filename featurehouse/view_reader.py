@@ -139,7 +139,7 @@ def training_rows(
     )
     for feature in plan.on_demand:
         inputs = {name: joined.column(name) for name in feature.input_names}
-        joined = joined.append_column(feature.name, feature.compute(inputs))
+        joined = joined.append_column(feature.name, feature.compute(inputs, joined.num_rows))
     present = [c for c in plan.columns if c in joined.column_names]  # batch spines hold no labels
     extra = [c for c in spine.column_names if c not in plan.columns and not c.startswith(HIDDEN)]
     return joined.select([*present, *extra])

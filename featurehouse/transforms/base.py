@@ -49,12 +49,15 @@ class Transform:
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
         """One value transformed: by default through ``apply`` on an array of one."""
+        import math
+
         import numpy as np
 
-        return [
-            column[0].item() if hasattr(column[0], "item") else column[0]
-            for column in self.apply(np.array([value]), stats)
-        ]
+        out = []
+        for column in self.apply(np.array([value]), stats):
+            item = column[0].item() if hasattr(column[0], "item") else column[0]
+            out.append(None if isinstance(item, float) and math.isnan(item) else item)
+        return out  # NaN as None: a table holds a null there
 
     def to_json(self) -> dict[str, Any]:
         cls = type(self)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 UNKNOWN = -1
+EPS = 2.0**-52  # float64 machine epsilon
 
 
 def _floats(values: np.ndarray) -> np.ndarray:
@@ -44,7 +45,11 @@ class _Affine(Transform):
         if np.isnan(x).all():
             return {"center": 0.0, "scale": 1.0}
         center, scale = self.center_scale(x)
-        return {"center": center, "scale": scale if scale > 0 else 1.0}
+        return {"center": center, "scale": 1.0 if self.is_constant(x, center, scale) else scale}
+
+    def is_constant(self, values: np.ndarray, center: float, scale: float) -> bool:
+        """A spread within rounding error (scikit-learn's ``_handle_zeros_in_scale``)."""
+        return scale < 10 * EPS
 
     def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
         return [(_floats(values) - stats["center"]) / stats["scale"]]
@@ -62,6 +67,13 @@ class StandardScaler(_Affine):
         import numpy as np
 
         return float(np.nanmean(values)), float(np.nanstd(values))
+
+    def is_constant(self, values: np.ndarray, center: float, scale: float) -> bool:
+        """scikit-learn's ``_is_constant_feature``: a variance within its rounding error."""
+        import numpy as np
+
+        n, var = int(np.count_nonzero(~np.isnan(values))), scale * scale
+        return var <= n * EPS * var + (n * center * EPS) ** 2
 
 
 class MinMaxScaler(_Affine):
@@ -99,11 +111,20 @@ class Log1p(Transform):
         return [np.log1p(_floats(values))]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
-        return [None if _is_null(value) else math.log1p(value)]
+        if _is_null(value) or value < -1:
+            return [None]  # apply gives NaN: a null in a table
+        return [-math.inf if value == -1 else math.log1p(value)]
+
+
+def _text(value: Any) -> str:
+    """A category's text; 1.0 (an int column with nulls is read as float) as "1"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _categories(values: np.ndarray) -> list[str]:
-    return sorted({str(v) for v in values.tolist() if not _is_null(v)})
+    return sorted({_text(v) for v in values.tolist() if not _is_null(v)})
 
 
 class LabelEncoder(Transform):
@@ -118,13 +139,14 @@ class LabelEncoder(Transform):
         import numpy as np
 
         index = {c: i for i, c in enumerate(stats["categories"])}
-        return [np.array([index.get(str(v), UNKNOWN) for v in values.tolist()], dtype=np.int64)]
+        codes = [UNKNOWN if _is_null(v) else index.get(_text(v), UNKNOWN) for v in values.tolist()]
+        return [np.array(codes, dtype=np.int64)]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
         categories: list[str] = stats["categories"]
         if _is_null(value):
             return [UNKNOWN]
-        text = str(value)
+        text = _text(value)
         i = bisect.bisect_left(categories, text)
         return [i if i < len(categories) and categories[i] == text else UNKNOWN]
 
@@ -138,16 +160,23 @@ class OneHotEncoder(Transform):
         return {"categories": _categories(values)}
 
     def outputs(self, feature: str, stats: Stats) -> list[str]:
-        return [f"{feature}_{re.sub(r'[^A-Za-z0-9_]', '_', c)}" for c in stats["categories"]]
+        names: list[str] = []
+        for category in stats["categories"]:
+            name = base = f"{feature}_{re.sub(r'[^A-Za-z0-9_]', '_', category)}"
+            suffix = 2
+            while name in names:  # "a b" and "a_b": f_a_b, f_a_b_2
+                name, suffix = f"{base}_{suffix}", suffix + 1
+            names.append(name)
+        return names
 
     def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
         import numpy as np
 
-        text = np.array([None if _is_null(v) else str(v) for v in values.tolist()], dtype=object)
+        text = np.array([None if _is_null(v) else _text(v) for v in values.tolist()], dtype=object)
         return [(text == c).astype(float) for c in stats["categories"]]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
-        text = None if _is_null(value) else str(value)
+        text = None if _is_null(value) else _text(value)
         return [1.0 if c == text else 0.0 for c in stats["categories"]]
 
 

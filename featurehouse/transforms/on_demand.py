@@ -60,20 +60,23 @@ class OnDemandFeature:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
 
-    def compute(self, columns: Mapping[str, pa.ChunkedArray | pa.Array]) -> pa.Array:
-        """The feature over many rows, from input columns."""
+    def compute(
+        self, columns: Mapping[str, pa.ChunkedArray | pa.Array], rows: int | None = None
+    ) -> pa.Array:
+        """The feature over many rows, from input columns (``rows``: how many, which a
+        feature without inputs needs)."""
         import numpy as np
         import pyarrow as pa
 
+        count = rows if rows is not None else len(next(iter(columns.values()), []))
         try:
             if self.vectorized:
                 arrays = {n: _numpy(columns[n]) for n in self.input_names}
                 result = self.function(**arrays)
                 if np.isscalar(result):
-                    result = np.full(len(next(iter(columns.values()))), result)
+                    result = np.full(count, result)
                 return pa.array(result, type=self.arrow_type(), from_pandas=True)
             lists = {n: columns[n].to_pylist() for n in self.input_names}
-            count = len(next(iter(lists.values()))) if lists else 0
             values = [
                 self.compute_one({n: lists[n][i] for n in self.input_names}) for i in range(count)
             ]
@@ -90,14 +93,25 @@ class OnDemandFeature:
         """The feature for one row, from plain Python values."""
         if not self.vectorized and any(values[n] is None for n in self.input_names):
             return None
+        args = {n: values[n] for n in self.input_names}
+        if self.vectorized:  # numbers as offline: numpy scalars (1 / 0 is inf), null as NaN
+            import numpy as np
+
+            for name, annotation in self.inputs:
+                value = args[name]
+                if annotation is float or (annotation is int and value is None):
+                    args[name] = np.float64(np.nan if value is None else value)
+                elif annotation is int:
+                    args[name] = np.int64(value)
         try:
-            result = self.function(**{n: values[n] for n in self.input_names})
+            result = self.function(**args)
         except Exception as exc:
             raise DataError(
                 f"on-demand feature {self.name!r} failed: {type(exc).__name__}: {exc}",
                 obj=self.name,
             ) from exc
-        return result.item() if hasattr(result, "item") else result
+        result = result.item() if hasattr(result, "item") else result
+        return None if isinstance(result, float) and result != result else result  # NaN: null
 
     def to_json(self) -> dict[str, Any]:
         return {

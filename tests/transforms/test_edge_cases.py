@@ -1,6 +1,6 @@
-"""Failing examples of bugs found in featurehouse.transforms, as strict xfails: each
-passes (and so fails the run, prompting removal of its marker) once the bug is fixed.
-The report of the session that wrote them holds the proposed fixes."""
+"""Edge cases of transforms and on-demand features where training and serving once
+disagreed: near-constant columns, log1p at -1, integer categories with nulls, colliding
+one-hot names, nulls and division by zero online, on-demand features without inputs."""
 
 from __future__ import annotations
 
@@ -26,8 +26,6 @@ from featurehouse.transforms.builtin import (
     standard_scaler,
 )
 from featurehouse.transforms.on_demand import on_demand
-
-bug = pytest.mark.xfail(strict=True)
 
 
 @on_demand
@@ -59,7 +57,6 @@ class Halve(Transform):
         return [np.asarray(values, dtype=float) / 2.0]
 
 
-@bug
 @pytest.mark.parametrize(
     ("make", "sklearn_make", "train"),
     [
@@ -77,7 +74,6 @@ def test_near_constant_column_scales_like_sklearn(make: Any, sklearn_make: Any, 
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
 
 
-@bug
 @pytest.mark.parametrize("value", [-1.0, -2.0])
 def test_log1p_apply_one_at_or_below_minus_one_gives_what_apply_gives(value: float) -> None:
     """apply: -inf / NaN (a null in a table); apply_one: ValueError (math domain error)."""
@@ -87,7 +83,6 @@ def test_log1p_apply_one_at_or_below_minus_one_gives_what_apply_gives(value: flo
     assert log1p().apply_one(value, {}) == [expected]
 
 
-@bug
 def test_label_encoder_of_an_int_column_with_nulls_encodes_its_ints() -> None:
     """A null makes the training column float: categories "1.0", "2.0"; an int 1 online, or
     a batch without nulls, is then unseen (-1)."""
@@ -98,7 +93,6 @@ def test_label_encoder_of_an_int_column_with_nulls_encodes_its_ints() -> None:
     assert transform_table(batch, transforms, stats).column("store").to_pylist() == [0, 1]
 
 
-@bug
 @pytest.mark.parametrize("category", ["None", "nan"])
 def test_label_encoder_maps_null_to_minus_one_even_with_a_lookalike_category(category: str) -> None:
     """apply looks up str(None) / str(nan): the category "None" / "nan"; apply_one says -1."""
@@ -108,7 +102,6 @@ def test_label_encoder_maps_null_to_minus_one_even_with_a_lookalike_category(cat
     assert transform.apply(test, stats)[0].tolist() == [-1, -1]
 
 
-@bug
 def test_one_hot_output_names_are_unique() -> None:
     """Categories "a b" and "a_b" both become column "f_a_b": a table with two columns of
     one name, and a vector where the second overwrites the first (the 1.0 is lost)."""
@@ -118,7 +111,6 @@ def test_one_hot_output_names_are_unique() -> None:
     assert len(vector) == 3 and sum(vector.values()) == 1.0
 
 
-@bug
 def test_default_apply_one_gives_null_where_a_table_gives_null() -> None:
     """A table holds a null (NaN -> null through ``from_pandas``); the vector holds NaN."""
     transforms = {"x": Halve()}
@@ -127,7 +119,6 @@ def test_default_apply_one_gives_null_where_a_table_gives_null() -> None:
     assert transform_vector({"x": None}, transforms, {"x": {}}) == {"x": None}
 
 
-@bug
 def test_vectorized_on_demand_one_row_with_a_null_input_gives_null() -> None:
     """Offline a null input gives a null; online the function gets None and raises."""
     assert spend_ratio.compute(
@@ -136,7 +127,6 @@ def test_vectorized_on_demand_one_row_with_a_null_input_gives_null() -> None:
     assert spend_ratio.compute_one({"amount": 2.0, "avg": None}) is None
 
 
-@bug
 def test_vectorized_on_demand_one_row_divides_by_zero_as_numpy() -> None:
     """Offline numpy gives inf; online Python raises ZeroDivisionError."""
     with np.errstate(divide="ignore"):
@@ -159,7 +149,6 @@ def _store(path: Path) -> tuple[Any, Any, Any]:
 SPINE = pa.table({"id": [2], "ts": pa.array([datetime(2025, 2, 1, tzinfo=UTC)]), "amount": [2.0]})
 
 
-@bug
 @pytest.mark.parametrize("feature", [constant_one, constant_rows])
 def test_on_demand_feature_without_inputs_in_training_data(tmp_path: Path, feature: Any) -> None:
     """No input column says how many rows: StopIteration (vectorized) or an empty column."""
@@ -170,7 +159,6 @@ def test_on_demand_feature_without_inputs_in_training_data(tmp_path: Path, featu
     assert [r[feature.name] for r in rows] == [1.0]
 
 
-@bug
 def test_feature_vector_of_an_entity_missing_from_a_group(tmp_path: Path) -> None:
     """training_data gives the on-demand feature null for an entity a group lacks; the
     online vector of the same entity raises DataError."""
