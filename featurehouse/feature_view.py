@@ -26,10 +26,10 @@ from featurehouse.training_dataset import (
 )
 from featurehouse.transforms.apply import (
     Statistics,
+    VectorTransform,
     fit,
     output_names,
     transform_table,
-    transform_vector,
 )
 from featurehouse.transforms.base import Transform, transform_from_json
 from featurehouse.transforms.on_demand import OnDemandFeature, on_demand_from_json
@@ -99,6 +99,7 @@ class FeatureView:
         )
         self._serving_dataset: int | None = entry.body["serving_dataset"]
         self._serving_stats: Statistics | None = None
+        self._vector_transform: VectorTransform | None = None
 
     def __repr__(self) -> str:
         return f"FeatureView({self.label}, features={len(self.features)}, labels={self.labels})"
@@ -156,6 +157,7 @@ class FeatureView:
 
         update_with_retry(self._services.catalog, FEATURE_VIEW, self.name, self.version, change)
         self._serving_dataset, self._serving_stats = version, None
+        self._vector_transform = None
 
     @property
     def _obj(self) -> str:
@@ -394,8 +396,9 @@ class FeatureView:
         rows = view_reader.feature_vectors(self._services, self._plan, keys, requests)
         vectors = [{f: row[f] for f in self._plan.features} for row in rows]
         if transformed and self._plan.transforms:
-            stats = self._statistics()
-            return [transform_vector(v, self._plan.transforms, stats) for v in vectors]
+            if self._vector_transform is None:
+                self._vector_transform = VectorTransform(self._plan.transforms, self._statistics())
+            return [self._vector_transform(v) for v in vectors]
         return vectors
 
     def _entity_key(self, entity: Mapping[str, Any]) -> tuple[Any, ...]:

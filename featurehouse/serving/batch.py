@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from featurehouse.errors import DataError
 from featurehouse.serving.prediction_log import log_group
 from featurehouse.serving.predictor import Predictor, run_model
-from featurehouse.transforms.apply import transform_vector
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -42,9 +41,7 @@ def batch_predict(
         groups.setdefault((choice.model, choice.version), []).append(i)
     for (model, version), indices in groups.items():
         loaded = predictor.loaded(view, model, version)
-        inputs = [{f: rows[i][f] for f in view.features} for i in indices]
-        if loaded.statistics:
-            inputs = [transform_vector(v, view.transforms, loaded.statistics) for v in inputs]
+        inputs = [loaded.prepare({f: rows[i][f] for f in view.features}) for i in indices]
         for i, value in zip(indices, run_model(loaded, inputs), strict=True):
             predictions[i] = float(value)
     table = pa.table(

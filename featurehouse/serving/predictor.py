@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import DataError
-from featurehouse.transforms.apply import output_names, transform_vector
+from featurehouse.transforms.apply import VectorTransform, output_names
 
 if TYPE_CHECKING:
     from featurehouse.feature_view import FeatureView
@@ -45,6 +45,7 @@ class _Loaded:
     model: Any
     columns: list[str]
     statistics: dict[str, Any]
+    prepare: Callable[[Mapping[str, Any]], dict[str, Any]]  # the model's input from a vector
 
 
 class Predictor:
@@ -85,7 +86,8 @@ class Predictor:
                         if stats
                         else view.features
                     )
-                    self._models[key] = _Loaded(mv, mv.load(), columns, stats)
+                    prepare = VectorTransform(view.transforms, stats) if stats else dict
+                    self._models[key] = _Loaded(mv, mv.load(), columns, stats, prepare)
         return self._models[key]
 
     def predict(
@@ -118,10 +120,7 @@ class Predictor:
         for (model, version), rows in groups.items():
             loaded = self.loaded(view, model, version)
             features = [{f: raw[i][f] for f in view.features} for i in rows]
-            inputs = [
-                transform_vector(f, view.transforms, loaded.statistics) if loaded.statistics else f
-                for f in features
-            ]
+            inputs = [loaded.prepare(f) for f in features]
             outputs = run_model(loaded, inputs)
             for i, feature_row, input_row, output in zip(
                 rows, features, inputs, outputs, strict=True

@@ -78,17 +78,30 @@ def transform_table(
     return pa.Table.from_arrays(columns, names=names)
 
 
+class VectorTransform:
+    """A view's transforms with their fitted statistics, prepared once to transform many
+    single vectors fast (the online path: no numpy, no Arrow)."""
+
+    def __init__(self, transforms: Mapping[str, Transform], stats: Statistics) -> None:
+        self._steps = {
+            name: (t, stats[name], t.outputs(name, stats[name])) for name, t in transforms.items()
+        }
+
+    def __call__(self, vector: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in vector.items():
+            step = self._steps.get(name)
+            if step is None:
+                out[name] = value
+                continue
+            transform, fitted, names = step
+            values = _guarded(transform, name, "apply", transform.apply_one, value, fitted)
+            out.update(zip(names, values, strict=True))
+        return out
+
+
 def transform_vector(
     vector: Mapping[str, Any], transforms: Mapping[str, Transform], stats: Statistics
 ) -> dict[str, Any]:
-    """One feature vector transformed, without numpy or Arrow (the online path)."""
-    out: dict[str, Any] = {}
-    for name, value in vector.items():
-        transform = transforms.get(name)
-        if transform is None:
-            out[name] = value
-            continue
-        fitted = stats[name]
-        values = _guarded(transform, name, "apply", transform.apply_one, value, fitted)
-        out.update(zip(transform.outputs(name, fitted), values, strict=True))
-    return out
+    """One feature vector transformed (prepare a ``VectorTransform`` to do many)."""
+    return VectorTransform(transforms, stats)(vector)
