@@ -326,7 +326,7 @@ def assert_same_rows(got: list[dict[str, Any]], expected: list[dict[str, Any]]) 
 
 
 SETTINGS = settings(
-    max_examples=30,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -412,7 +412,7 @@ def test_online_vectors_equal_offline_training_data_as_of_now(
             assert vector == {f: row[f] for f in fv.features}
 
 
-@settings(SETTINGS, max_examples=25)
+@SETTINGS
 @given(
     scenario=scenarios(deletes=True),
     spine=spines(),
