@@ -88,9 +88,11 @@ class DuckDBEngine:
 
         if batch.num_rows == 0:
             return batch
+        import numpy as np
+
         if self._distinct(batch, group) == batch.num_rows:
             return batch  # the common case: no duplicates, nothing to copy
-        indexed = batch.append_column(ROW, pa.array(range(batch.num_rows), pa.int64()))
+        indexed = batch.append_column(ROW, pa.array(np.arange(batch.num_rows, dtype=np.int64)))
         ordering = f"{_quote(order)} DESC, {ROW} DESC" if order else f"{ROW} DESC"
         sql = (
             f"SELECT * FROM batch QUALIFY row_number() OVER "
@@ -154,6 +156,7 @@ class DuckDBEngine:
     def as_of_join(
         self, spine: pa.Table, event_time: str, sources: Sequence[AsOfSource]
     ) -> pa.Table:
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -189,14 +192,15 @@ class DuckDBEngine:
                 f"{prev}.{_quote(left)} = {src}.{_quote(f'{ROW}k{j}')}"
                 for j, left in enumerate(source.left_on)
             )
-            fresh = "TRUE"
-            if source.ttl is not None:
+            picked_outputs = [f"{src}.{_quote(out)}" for _, out in source.columns]
+            if source.ttl is not None:  # the matched row counts only if it is recent enough
                 micros = source.ttl // timedelta(microseconds=1)
                 fresh = f"{src}.{ROW}t >= {prev}.{t} - to_microseconds({micros})"
-            outputs = ", ".join(
-                f"CASE WHEN {fresh} THEN {src}.{_quote(out)} END AS {_quote(out)}"
-                for _, out in source.columns
-            )
+                picked_outputs = [
+                    f"CASE WHEN {fresh} THEN {value} END AS {_quote(out)}"
+                    for value, (_, out) in zip(picked_outputs, source.columns, strict=True)
+                ]
+            outputs = ", ".join(picked_outputs)
             steps.append(
                 f"{step} AS (SELECT {prev}.*{', ' + outputs if outputs else ''} FROM {prev} "
                 f"ASOF LEFT JOIN {src} ON {on} AND {prev}.{t} >= {src}.{ROW}t)"
@@ -204,7 +208,7 @@ class DuckDBEngine:
         sql = f"WITH {', '.join(steps)} SELECT * EXCLUDE ({ROW}) FROM step{len(sources)} ORDER BY {ROW}"
         cursor = self._cursor()
         cursor.register(
-            "spine", spine.append_column(ROW, pa.array(range(spine.num_rows), pa.int64()))
+            "spine", spine.append_column(ROW, pa.array(np.arange(spine.num_rows, dtype=np.int64)))
         )
         for i, source in enumerate(sources, start=1):
             cursor.register(f"source{i}", source.dataset)
