@@ -15,6 +15,7 @@ from featurehouse.online.base import Key, Row
 from featurehouse.online_sync import rebuild_online, sync_online
 from featurehouse.query import Query, Selection
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.types import as_utc
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -164,8 +165,8 @@ class FeatureGroup:
             self._services.offline.dataset(table),
             columns=columns,
             time_column=spec.event_time,
-            start=_utc(start),
-            end=_utc(end),
+            start=as_utc(start),
+            end=as_utc(end),
         )
         return Result(rows)
 
@@ -233,19 +234,10 @@ def read_online(
     return rows
 
 
-def _utc(value: datetime | str | None) -> datetime | None:
-    """Naive times are UTC; strings are ISO 8601."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _as_of(value: int | datetime | str | None) -> int | datetime | None:
     if value is None or isinstance(value, int):
         return value
-    return _utc(value)
+    return as_utc(value)
 
 
 def _commit(record: dict[str, Any]) -> Commit:

@@ -33,6 +33,7 @@ from featurehouse.transforms.apply import (
 )
 from featurehouse.transforms.base import Transform, transform_from_json
 from featurehouse.transforms.on_demand import OnDemandFeature, on_demand_from_json
+from featurehouse.types import as_utc
 from featurehouse.view_plan import ViewPlan, groups_of, plan_view
 
 if TYPE_CHECKING:
@@ -199,8 +200,8 @@ class FeatureView:
                 obj=self.label,
                 column=next(iter(self._plan.request)),
             )
-        end_time = _utc(end) or datetime.now(UTC)
-        start_time = _utc(start)
+        end_time = as_utc(end) or datetime.now(UTC)
+        start_time = as_utc(start)
         root = self._plan.sources[0].group
         tables = view_reader.open_tables(self._services, self._plan)
         keys = self._services.engine.scan(
@@ -437,20 +438,12 @@ class FeatureView:
                     column=missing[0],
                 )
             rows = view_reader.training_rows(
-                self._services, self._plan, tables, None, _utc(start), _utc(end)
+                self._services, self._plan, tables, None, as_utc(start), as_utc(end)
             )
         else:
             spine = view_reader.conform_spine(self._obj, self._plan, spine)
             rows = view_reader.training_rows(self._services, self._plan, tables, spine)
         return rows, read_versions
-
-
-def _utc(value: datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _utc_splits(splits: Splits | None) -> Splits | None:
@@ -459,7 +452,7 @@ def _utc_splits(splits: Splits | None) -> Splits | None:
     out: dict[str, Any] = {}
     for name, value in splits.items():
         if isinstance(value, tuple):
-            out[name] = (_utc(value[0]), _utc(value[1]))
+            out[name] = (as_utc(value[0]), as_utc(value[1]))
         else:
             out[name] = value
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import InvalidNameError, SchemaError
@@ -51,6 +52,15 @@ def check_column_names(obj: str, names: Sequence[str]) -> None:
                 expected=COLUMN_NAME.pattern,
                 received=name,
             )
+
+
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """A time bound as an aware UTC datetime: naive times are UTC, strings are ISO 8601."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def utc_timestamp() -> pa.DataType:

@@ -72,20 +72,26 @@ class Transform:
         return f"{self.name}({args})"
 
 
-def transform_from_json(data: dict[str, Any]) -> Transform:
-    """Rebuild a transform stored by ``to_json`` (its class must be importable)."""
-    module, _, qualname = data["class"].partition(":")
+def import_reference(kind: str, name: str, reference: str) -> Any:
+    """The object a stored ``module:qualname`` reference names (user code kept by path)."""
+    module, _, qualname = reference.partition(":")
     try:
         target: Any = importlib.import_module(module)
         for part in qualname.split("."):
             target = getattr(target, part)
     except (ImportError, AttributeError) as exc:
         raise SchemaError(
-            f"transform {data['name']!r}: cannot import {data['class']!r} ({exc}); define "
-            "user transforms in an importable module, not in __main__ or a notebook cell",
-            obj=data["name"],
-            expected="an importable class",
-            received=data["class"],
+            f"{kind} {name!r}: cannot import {reference!r} ({exc}); define it in an importable "
+            "module, not in __main__ or a notebook cell",
+            obj=name,
+            expected="an importable module:name",
+            received=reference,
         ) from exc
-    transform: Transform = target(**data["params"])
+    return target
+
+
+def transform_from_json(data: dict[str, Any]) -> Transform:
+    """Rebuild a transform stored by ``to_json`` (its class must be importable)."""
+    cls = import_reference("transform", data["name"], data["class"])
+    transform: Transform = cls(**data["params"])
     return transform

@@ -15,7 +15,6 @@ with Python values everywhere, and a null input then gives a null output.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, get_type_hints
 
 from featurehouse.errors import DataError, SchemaError
+from featurehouse.transforms.base import import_reference
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -148,18 +148,7 @@ def on_demand(function: Callable[..., Any] | None = None, *, vectorized: bool = 
 
 
 def on_demand_from_json(data: dict[str, Any]) -> OnDemandFeature:
-    module, _, qualname = data["function"].partition(":")
-    try:
-        target: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise SchemaError(
-            f"on-demand feature {data['name']!r}: cannot import {data['function']!r} ({exc}); "
-            "define on-demand features in an importable module",
-            obj=data["name"],
-            received=data["function"],
-        ) from exc
+    target = import_reference("on-demand feature", data["name"], data["function"])
     if not isinstance(target, OnDemandFeature):
         raise SchemaError(
             f"on-demand feature {data['name']!r}: {data['function']!r} is not declared with @on_demand",
