@@ -171,49 +171,59 @@ class DuckDBEngine:
             )
         latest = pc.max(spine.column(event_time)).as_py()
         earliest = pc.min(spine.column(event_time)).as_py()
-        steps = ["step0 AS (SELECT * FROM spine)"]
-        params: list[Any] = []
-        t = _quote(event_time)
-        for i, source in enumerate(sources, start=1):
-            prev, step, src = f"step{i - 1}", f"step{i}", f"src{i}"
-            picked = [f"{_quote(c)} AS {_quote(out)}" for c, out in source.columns]
-            keys = [f"{_quote(k)} AS {_quote(f'{ROW}k{j}')}" for j, k in enumerate(source.keys)]
-            # Only rows that some spine row can see: pushed down into the dataset scan.
-            where = f"{_quote(source.event_time)} <= ?"
-            params.append(latest)
-            if source.ttl is not None:
-                where += f" AND {_quote(source.event_time)} >= ?"
-                params.append(earliest - source.ttl)
-            steps.append(
-                f"{src} AS (SELECT {', '.join([*keys, f'{_quote(source.event_time)} AS {ROW}t', *picked])} "
-                f"FROM source{i} WHERE {where})"
+        rows = np.arange(spine.num_rows, dtype=np.int64)
+        result = spine
+        # One narrow join per group (row number, its join columns, the time), its columns
+        # put back in spine order: far less memory than carrying every column through.
+        for source in sources:
+            left = pa.table(
+                {
+                    ROW: rows,
+                    f"{ROW}t": spine.column(event_time),
+                    **{f"{ROW}l{j}": result.column(c) for j, c in enumerate(source.left_on)},
+                }
             )
-            on = " AND ".join(
-                f"{prev}.{_quote(left)} = {src}.{_quote(f'{ROW}k{j}')}"
-                for j, left in enumerate(source.left_on)
-            )
-            picked_outputs = [f"{src}.{_quote(out)}" for _, out in source.columns]
-            if source.ttl is not None:  # the matched row counts only if it is recent enough
-                micros = source.ttl // timedelta(microseconds=1)
-                fresh = f"{src}.{ROW}t >= {prev}.{t} - to_microseconds({micros})"
-                picked_outputs = [
-                    f"CASE WHEN {fresh} THEN {value} END AS {_quote(out)}"
-                    for value, (_, out) in zip(picked_outputs, source.columns, strict=True)
-                ]
-            outputs = ", ".join(picked_outputs)
-            steps.append(
-                f"{step} AS (SELECT {prev}.*{', ' + outputs if outputs else ''} FROM {prev} "
-                f"ASOF LEFT JOIN {src} ON {on} AND {prev}.{t} >= {src}.{ROW}t)"
-            )
-        sql = f"WITH {', '.join(steps)} SELECT * EXCLUDE ({ROW}) FROM step{len(sources)} ORDER BY {ROW}"
-        cursor = self._cursor()
-        cursor.register(
-            "spine", spine.append_column(ROW, pa.array(np.arange(spine.num_rows, dtype=np.int64)))
+            joined = self._as_of_one(left, source, latest, earliest)
+            inverse = np.empty(spine.num_rows, dtype=np.int64)
+            inverse[joined.column(ROW).to_numpy()] = rows
+            order = pa.array(inverse)
+            for _, out in source.columns:
+                result = result.append_column(out, joined.column(out).take(order))
+        return result.cast(schema)
+
+    def _as_of_one(
+        self, left: pa.Table, source: AsOfSource, latest: datetime, earliest: datetime
+    ) -> pa.Table:
+        """``left``'s row numbers with ``source``'s columns as of each row's time."""
+        time = _quote(source.event_time)
+        keys = [f"{_quote(k)} AS {_quote(f'{ROW}k{j}')}" for j, k in enumerate(source.keys)]
+        picked = [f"{_quote(c)} AS {_quote(out)}" for c, out in source.columns]
+        # Only rows some spine row can see: pushed down into the dataset scan.
+        where, params = f"{time} <= ?", [latest]
+        if source.ttl is not None:
+            where += f" AND {time} >= ?"
+            params.append(earliest - source.ttl)
+        outputs = [f"s.{_quote(out)}" for _, out in source.columns]
+        if source.ttl is not None:  # the matched row counts only if it is recent enough
+            micros = source.ttl // timedelta(microseconds=1)
+            fresh = f"s.{ROW}t >= l.{ROW}t - to_microseconds({micros})"
+            outputs = [
+                f"CASE WHEN {fresh} THEN {value} END AS {_quote(out)}"
+                for value, (_, out) in zip(outputs, source.columns, strict=True)
+            ]
+        on = " AND ".join(
+            f"l.{ROW}l{j} = s.{_quote(f'{ROW}k{j}')}" for j in range(len(source.keys))
         )
-        for i, source in enumerate(sources, start=1):
-            cursor.register(f"source{i}", source.dataset)
+        sql = (
+            f"WITH s AS (SELECT {', '.join([*keys, f'{time} AS {ROW}t', *picked])} FROM source "
+            f"WHERE {where}) SELECT {', '.join([f'l.{ROW}', *outputs])} FROM left_rows l "
+            f"ASOF LEFT JOIN s ON {on} AND l.{ROW}t >= s.{ROW}t"
+        )
+        cursor = self._cursor()
+        cursor.register("left_rows", left)
+        cursor.register("source", source.dataset)
         try:
-            return cursor.sql(sql, params=params).to_arrow_table().cast(schema)
+            return cursor.sql(sql, params=params).to_arrow_table()
         finally:
             cursor.close()
 
