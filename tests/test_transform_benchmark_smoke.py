@@ -28,7 +28,7 @@ def bench() -> Iterator[ModuleType]:
 
 
 def _assert_same(fh_path: Path, sk_path: Path, rows: int) -> None:
-    from tfbench.data import read_table
+    from fgbench.data import read_table
 
     ours, theirs = read_table(fh_path), read_table(sk_path)
     assert ours.num_rows == theirs.num_rows == rows
@@ -46,7 +46,7 @@ def _assert_same(fh_path: Path, sk_path: Path, rows: int) -> None:
 def test_quick_run_gives_sklearn_values(
     bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tfbench.data import read_table
+    from fgbench.data import read_table
     from tfbench.features import features
     from tfbench.report import report
 

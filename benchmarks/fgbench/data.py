@@ -74,19 +74,20 @@ def make_data(
     import pyarrow as pa
 
     events = make_events(rows)
-    _write(events, root / "events.arrow")
-    _write(make_upsert(events, upsert_rows), root / "upsert.arrow")
+    write_table(events, root / "events.arrow")
+    write_table(make_upsert(events, upsert_rows), root / "upsert.arrow")
     del events
     lookup_table = make_events(online_keys, LOOKUP_FEATURES, seed=SEED + 2)
-    _write(lookup_table, root / "lookup.arrow")
+    write_table(lookup_table, root / "lookup.arrow")
     rng = np.random.default_rng(SEED + 3)
     keys = rng.choice(lookup_table.column("id").to_numpy(), size=lookups)
-    _write(pa.table({"id": keys}), root / "keys.arrow")
-    _write(make_events(online_rows, seed=SEED + 4), root / "online.arrow")
+    write_table(pa.table({"id": keys}), root / "keys.arrow")
+    write_table(make_events(online_rows, seed=SEED + 4), root / "online.arrow")
     return {}
 
 
-def _write(table: pa.Table, path: Path) -> None:
+def write_table(table: pa.Table, path: Path) -> None:
+    """Write an Arrow IPC file (every benchmark's input and output format)."""
     import pyarrow as pa
 
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fgbench.data import read_table, write_table
 from fgbench.measure import timed
 
-from .data import read_table, write_table
 from .features import column_transformer, transforms
 from .prepare import VIEW
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fgbench.data import write_table
+
 from .features import CATEGORIES, EVENT_TIME, FLOATS, GROUPS, KEY, REQUEST, STANDARD
 
 if TYPE_CHECKING:
@@ -84,18 +86,3 @@ def make_data(root: Path, entities: int, spine_rows: int, calls: int) -> dict[st
     write_table(make_spine(entities, spine_rows), root / "spine.arrow")
     write_table(make_requests(entities, calls), root / "requests.arrow")
     return {}
-
-
-def write_table(table: pa.Table, path: Path) -> None:
-    import pyarrow as pa
-
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table, max_chunksize=1_000_000)
-
-
-def read_table(path: Path) -> pa.Table:
-    """Read into ordinary memory (not a memory map)."""
-    import pyarrow as pa
-
-    with pa.OSFile(str(path)) as source:
-        return pa.ipc.open_file(source).read_all()

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .data import read_table, write_table
+from fgbench.data import read_table, write_table
+
 from .features import KEY, REQUEST, column_transformer
 from .prepare import VIEW
 

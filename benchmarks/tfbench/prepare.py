@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .data import read_table, write_table
+from fgbench.data import read_table, write_table
+
 from .features import EVENT_TIME, GROUPS, KEY, ON_DEMAND, features, transforms
 
 VIEW = "scored"

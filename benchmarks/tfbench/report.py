@@ -7,22 +7,12 @@ import multiprocessing
 import platform
 from typing import Any
 
+from fgbench.report import _num, _ratio, _verdict
+
 from .features import GROUPS, ON_DEMAND
 
 Result = dict[str, Any]
 TARGET_P99_US = 300.0
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def _ratio(a: float | None, b: float | None) -> str:
-    return "-" if not a or not b else f"{a / b:.2f}x"
-
-
-def _verdict(ok: bool) -> str:
-    return "[green]PASS[/]" if ok else "[red]MISS[/]"
 
 
 def _check(check: Result) -> str:

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fgbench.data import read_table
 from fgbench.measure import isolated
 
 from .batch import transform_featurehouse, transform_sklearn
-from .data import make_data, read_table
+from .data import make_data
 from .online import latency_featurehouse, latency_sklearn
 from .prepare import prepare
 
