@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from featurehouse.cli import demo, feature_groups, feature_views, serve
+from featurehouse.cli import demo, feature_groups, feature_views, run, serve
 from featurehouse.errors import FeaturehouseError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(feature_groups.app, name="fg", help="Feature groups: list, show, c
 app.add_typer(feature_views.app, name="fv", help="Feature views and training datasets: list, show.")
 app.command("demo")(demo.run)
 app.command("serve")(serve.run)
+app.command("run")(run.run)
 
 
 def main() -> None:
