@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +70,16 @@ def feature_group(fs: fh.FeatureStore, name: str, **definition: Any) -> fh.Featu
         return fs.get_feature_group(name, version=1)
     except NotFoundError:
         return fs.create_feature_group(name, version=1, **definition)
+
+
+def model_inputs(table: Any, view: fh.FeatureView, skip: Iterable[str] = ()) -> Any:
+    """A training dataset split's (transformed) feature columns as a float matrix, in the
+    order the service hands them to the model: all but keys, event time, labels and
+    ``skip`` (extra spine columns such as request parameters)."""
+    import numpy as np
+
+    dropped = {*view.keys, view.event_time, *view.labels, *skip}
+    columns = [c for c in table.column_names if c not in dropped]
+    return np.column_stack(
+        [table.column(c).to_numpy(zero_copy_only=False).astype(float) for c in columns]
+    )

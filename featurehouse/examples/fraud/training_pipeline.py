@@ -17,7 +17,7 @@ from typing import Any
 
 import featurehouse as fh
 from featurehouse.errors import NotFoundError
-from featurehouse.examples.common import parse_project, read_table, source_dir
+from featurehouse.examples.common import model_inputs, parse_project, read_table, source_dir
 from featurehouse.examples.fraud.feature_pipeline import groups
 from featurehouse.examples.fraud.features import distance_from_home, seconds_since_last
 from featurehouse.examples.fraud.generate import EXAMPLE, read_size
@@ -86,17 +86,6 @@ def transactions(project: Path, *, live: bool = False) -> Any:
     return rows.select(columns).append_column("unix_time", unix)
 
 
-def model_inputs(table: Any, view: fh.FeatureView) -> Any:
-    """The transformed feature columns of a training dataset split, as a float matrix."""
-    import numpy as np
-
-    skip = {*view.keys, view.event_time, *view.labels, *REQUEST}
-    columns = [c for c in table.column_names if c not in skip]
-    return np.column_stack(
-        [table.column(c).to_numpy(zero_copy_only=False).astype(float) for c in columns]
-    )
-
-
 def run(project: Path) -> Trained:
     """Train, evaluate on the later part of history, register and deploy."""
     import numpy as np
@@ -115,8 +104,8 @@ def run(project: Path) -> Trained:
         train = td.read("train", transformed=True).to_arrow()
         test = td.read("test", transformed=True).to_arrow()
         model = xgb.XGBClassifier(**PARAMS, n_jobs=2, random_state=0, eval_metric="auc")
-        model.fit(model_inputs(train, view), np.asarray(train[LABEL]))
-        scores = model.predict_proba(model_inputs(test, view))[:, 1]
+        model.fit(model_inputs(train, view, skip=REQUEST), np.asarray(train[LABEL]))
+        scores = model.predict_proba(model_inputs(test, view, skip=REQUEST))[:, 1]
         labels = np.asarray(test[LABEL])
         metrics = {
             "auc": float(roc_auc_score(labels, scores)),

@@ -1,0 +1,42 @@
+"""The source systems: writes synthetic daily PM2.5 readings and weather (observed, and
+forecast a week ahead) as Parquet files under ``<project>/example-data/air_quality``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from featurehouse.examples.air_quality.data import AirQualitySize, generate
+from featurehouse.examples.common import (
+    parse_project,
+    read_manifest,
+    source_dir,
+    write_manifest,
+    write_table,
+)
+
+EXAMPLE = "air_quality"
+
+
+def run(project: Path, size: AirQualitySize | None = None) -> dict[str, int]:
+    """Write the source tables; returns rows per table."""
+    size = size or AirQualitySize()
+    directory = source_dir(project, EXAMPLE)
+    tables = generate(size)
+    for name, table in tables.items():
+        write_table(directory, name, table)
+    write_manifest(directory, size.to_json())
+    return {name: table.num_rows for name, table in tables.items()}
+
+
+def read_size(project: Path) -> AirQualitySize:
+    return AirQualitySize.from_json(read_manifest(source_dir(project, EXAMPLE), EXAMPLE))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    project = parse_project(__doc__ or "", argv)
+    print(f"air quality source data in {source_dir(project, EXAMPLE)}: {run(project)}")
+
+
+if __name__ == "__main__":
+    main()
