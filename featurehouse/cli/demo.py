@@ -21,15 +21,21 @@ def run(
     project: Path = typer.Option(
         Path("featurehouse-demo"), "--project", "-p", help="Demo project directory (recreated)."
     ),
+    small: bool = typer.Option(
+        False, "--small", help="A smaller card network (300 cards, 8 days), for a quick look."
+    ),
 ) -> None:
     """Run the credit-card fraud system end to end: feature, training and inference
     pipelines, the model served over HTTP, prediction logs and outcomes."""
+    import featurehouse as fh
     from featurehouse.examples.fraud import (
         feature_pipeline,
         generate,
         inference_pipeline,
         training_pipeline,
     )
+    from featurehouse.examples.fraud.data import SMALL
+    from featurehouse.examples.fraud.service import Service
 
     _fresh(project)
     began = time.monotonic()
@@ -38,39 +44,48 @@ def run(
         f"Project [cyan]{project}[/cyan]: SQLite catalog, Delta Lake offline store, SQLite "
         "online store, no servers (until the model is served over HTTP)."
     )
-    with console.status("1/4 source system: generating cards, merchants, transactions"):
-        counts = generate.run(project)
-    size = generate.read_size(project)
-    console.print(
-        f"1/4 source: {counts['cards']:,} cards, {counts['merchants']:,} merchants, "
-        f"{counts['transactions']:,} transactions over {size.days} days with injected fraud "
-        f"(bursts, far from home, unusual amounts); the last {size.live_hours:g} h are live"
-    )
-    with console.status("2/4 feature pipeline: profiles, merchants, window aggregates (DuckDB)"):
-        written = feature_pipeline.run(project)
-    table = Table("feature group", "rows", "online rows", title="2/4 feature pipeline")
-    for name, result in written.items():
-        table.add_row(name, f"{result.rows_inserted:,}", f"{result.online_rows_written:,}")
-    console.print(table)
-    with console.status("3/4 training pipeline: feature view, training dataset, XGBoost"):
-        trained = training_pipeline.run(project)
-    console.print(
-        f"3/4 training: {trained.rows['train']:,} train / {trained.rows['test']:,} test rows "
-        f"(split by time); model [bold]{trained.model}[/bold] v{trained.version}: test AUC "
-        f"[bold]{trained.metrics['auc']:.3f}[/bold], average precision "
-        f"{trained.metrics['average_precision']:.3f}; deployed as '{trained.deployment}'"
-    )
-    with Progress(
-        TextColumn("4/4 online inference over HTTP"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("predict", total=None)
-        served = inference_pipeline.run(
-            project, progress=lambda done, total: progress.update(task, completed=done, total=total)
+    with fh.connect(project):
+        pass  # the project exists before the service below opens it too
+    # The service starts now, in its own process, and is ready by the time it is needed.
+    with Service(project) as service:
+        with console.status("1/4 source system: generating cards, merchants, transactions"):
+            counts = generate.run(project, SMALL if small else None)
+        size = generate.read_size(project)
+        console.print(
+            f"1/4 source: {counts['cards']:,} cards, {counts['merchants']:,} merchants, "
+            f"{counts['transactions']:,} transactions over {size.days} days with injected "
+            f"fraud (bursts, far from home, unusual amounts); the last {size.live_hours:g} h "
+            "are live"
         )
+        with console.status("2/4 feature pipeline: profiles, merchants, window aggregates"):
+            written = feature_pipeline.run(project)
+        table = Table("feature group", "rows", "online rows", title="2/4 feature pipeline")
+        for name, result in written.items():
+            table.add_row(name, f"{result.rows_inserted:,}", f"{result.online_rows_written:,}")
+        console.print(table)
+        with console.status("3/4 training pipeline: feature view, training dataset, XGBoost"):
+            trained = training_pipeline.run(project)
+        console.print(
+            f"3/4 training: {trained.rows['train']:,} train / {trained.rows['test']:,} test "
+            f"rows (split by time); model [bold]{trained.model}[/bold] v{trained.version}: "
+            f"test AUC [bold]{trained.metrics['auc']:.3f}[/bold], average precision "
+            f"{trained.metrics['average_precision']:.3f}; deployed as '{trained.deployment}'"
+        )
+        with Progress(
+            TextColumn("4/4 online inference over HTTP"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("predict", total=None)
+            served = inference_pipeline.score_live(
+                project,
+                service.wait_until_ready(),
+                lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    # the service has stopped, so its prediction log is written
+    served = inference_pipeline.record_outcomes(project, served)
     frauds = sorted(served.predictions, key=lambda p: -p["score"])[:5]
     console.print(
         f"4/4 inference: {len(served.predictions)} live transactions scored by "
@@ -90,16 +105,19 @@ def run(
 def _where_to_look(project: Path, card: int, unix_time: float, report: str | None) -> None:
     from featurehouse.config import Settings
 
-    table = Table("what", "where", title="where to look")
-    table.add_row("project", str(project.resolve()))
-    table.add_row("catalog", Settings.load(project).catalog)
-    table.add_row("feature groups", f"featurehouse fg list --project {project}")
-    table.add_row("prediction log", f"featurehouse fg show fraud_predictions --project {project}")
-    table.add_row("outcomes", f"featurehouse fg show fraud_outcomes --project {project}")
-    table.add_row("a pipeline again", f"featurehouse run fraud inference --project {project}")
+    rows = [
+        ("project", str(project.resolve())),
+        ("catalog", Settings.load(project).catalog),
+        ("feature groups", f"featurehouse fg list --project {project}"),
+        ("prediction log", f"featurehouse fg show fraud_predictions --project {project}"),
+        ("outcomes", f"featurehouse fg show fraud_outcomes --project {project}"),
+        ("a pipeline again", f"featurehouse run fraud inference --project {project}"),
+    ]
     if report is not None:
-        table.add_row("monitoring report", report)
-    console.print(table)
+        rows.append(("monitoring report", report))
+    console.print("[bold]Where to look[/bold]")
+    for what, where in rows:
+        console.print(f"  {what + ':':<18} {where}", soft_wrap=True, highlight=False, markup=False)
     body = (
         f'{{"entities": [{{"cc_num": {card}}}], '
         f'"request": {{"lat": 52.52, "lon": 13.40, "unix_time": {unix_time:.0f}.0}}}}'

@@ -19,7 +19,7 @@ import featurehouse as fh
 from featurehouse.examples.common import parse_project
 from featurehouse.examples.fraud.feature_pipeline import activity, groups, insert_activity
 from featurehouse.examples.fraud.monitoring_step import monitoring_step
-from featurehouse.examples.fraud.service import serving
+from featurehouse.examples.fraud.service import Service
 from featurehouse.examples.fraud.training_pipeline import DEPLOYMENT, LABEL, REQUEST, transactions
 
 
@@ -49,48 +49,60 @@ def arrivals(live: Any) -> list[Any]:
 
 
 def run(project: Path, progress: Callable[[int, int], None] | None = None) -> Served:
-    """Serve the live transactions, log their outcomes, run the monitoring step.
+    """Serve the live transactions, then log their outcomes and run the monitoring step.
     ``progress(done, total)`` is called as transactions are scored."""
+    with Service(project) as service:
+        served = score_live(project, service.wait_until_ready(), progress)
+    return record_outcomes(project, served)
+
+
+def score_live(
+    project: Path, url: str, progress: Callable[[int, int], None] | None = None
+) -> Served:
+    """Write each arriving live transaction's features and score it through the service
+    at ``url``."""
     import httpx
 
     live = transactions(project, live=True)
     features = activity(project)
     index = {tx: i for i, tx in enumerate(features["tx_id"].to_pylist())}
-    served = Served()
+    served = Served(url)
     with fh.connect(project) as fs:
         group = groups(fs)["card_activity"]
-        with serving(project) as url:
-            served.url = url
-            for batch in arrivals(live):
-                insert_activity(
-                    group, features.take([index[tx] for tx in batch["tx_id"].to_pylist()])
+        for batch in arrivals(live):
+            arrived = features.take([index[tx] for tx in batch["tx_id"].to_pylist()])
+            insert_activity(group, arrived)
+            rows = batch.to_pylist()
+            body = {
+                "entities": [{"cc_num": row["cc_num"]} for row in rows],
+                "request": [{name: row[name] for name in REQUEST} for row in rows],
+            }
+            response = httpx.post(
+                f"{url}/v1/deployments/{DEPLOYMENT}/predict", json=body, timeout=60.0
+            )
+            response.raise_for_status()
+            for row, prediction in zip(rows, response.json()["predictions"], strict=True):
+                served.predictions.append(
+                    {
+                        "tx_id": row["tx_id"],
+                        "cc_num": row["cc_num"],
+                        "request_id": prediction["request_id"],
+                        "score": prediction["prediction"],
+                        LABEL: row[LABEL],
+                    }
                 )
-                rows = batch.to_pylist()
-                body = {
-                    "entities": [{"cc_num": row["cc_num"]} for row in rows],
-                    "request": [{name: row[name] for name in REQUEST} for row in rows],
-                }
-                response = httpx.post(
-                    f"{url}/v1/deployments/{DEPLOYMENT}/predict", json=body, timeout=60.0
-                )
-                response.raise_for_status()
-                for row, prediction in zip(rows, response.json()["predictions"], strict=True):
-                    served.predictions.append(
-                        {
-                            "tx_id": row["tx_id"],
-                            "cc_num": row["cc_num"],
-                            "request_id": prediction["request_id"],
-                            "score": prediction["prediction"],
-                            LABEL: row[LABEL],
-                        }
-                    )
-                if progress is not None:
-                    progress(len(served.predictions), live.num_rows)
-        # the service has stopped: its log is written
-        ids = {p["request_id"] for p in served.predictions}
+            if progress is not None:
+                progress(len(served.predictions), live.num_rows)
+    return served
+
+
+def record_outcomes(project: Path, served: Served) -> Served:
+    """Once the service has stopped (its log written): count the logged predictions, log
+    the outcomes that arrive later (chargebacks), run the monitoring step."""
+    ids = {p["request_id"] for p in served.predictions}
+    with fh.connect(project) as fs:
         log = fs.get_feature_group(f"{DEPLOYMENT}_predictions").read().to_arrow()
         served.logged = sum(1 for r in log["request_id"].to_pylist() if r in ids)
-        # later, chargebacks tell what really happened
         served.outcomes = fs.log_outcomes(
             DEPLOYMENT,
             [

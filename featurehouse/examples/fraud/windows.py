@@ -43,8 +43,12 @@ def card_activity(transactions: pa.Table) -> pa.Table:
         FROM transactions
         ORDER BY ts, tx_id
     """
+    import pyarrow as pa
+
     with duckdb.connect() as con:
-        con.register(
-            "transactions", transactions.select(["tx_id", "cc_num", "ts", "merchant_id", "amount"])
-        )
-        return con.sql(sql).to_arrow_table()
+        con.execute("SET TimeZone = 'UTC'")  # a day is 24 hours, whatever the machine's zone
+        columns = ["tx_id", "cc_num", "ts", "merchant_id", "amount"]
+        con.register("transactions", transactions.select(columns))
+        table = con.sql(sql).to_arrow_table()
+    ts = table.schema.get_field_index("ts")
+    return table.set_column(ts, "ts", table.column(ts).cast(pa.timestamp("us", tz="UTC")))
