@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +64,67 @@ def read_table(directory: Path, name: str) -> Any:
     return pq.read_table(directory / f"{name}.parquet")
 
 
-def feature_group(fs: fh.FeatureStore, name: str, **definition: Any) -> fh.FeatureGroup:
-    """Version 1 of a feature group, created with ``definition`` on the first run, so
-    that a pipeline can run again (on a schedule) against the same project."""
-    try:
-        return fs.get_feature_group(name, version=1)
-    except NotFoundError:
-        return fs.create_feature_group(name, version=1, **definition)
+def feature_groups(
+    fs: fh.FeatureStore, example: str, definitions: dict[str, tuple[str, str]], *, online: bool
+) -> dict[str, fh.FeatureGroup]:
+    """Version 1 of each group of ``definitions`` (name -> primary key, description),
+    keyed by ``ts``, created on the first run so that a pipeline can run again (on a
+    schedule) against the same project."""
+    found: dict[str, fh.FeatureGroup] = {}
+    for name, (key, description) in definitions.items():
+        try:
+            found[name] = fs.get_feature_group(name, version=1)
+        except NotFoundError:
+            found[name] = fs.create_feature_group(
+                name,
+                version=1,
+                primary_key=[key],
+                event_time="ts",
+                online=online,
+                description=description,
+                tags={"example": example},
+            )
+    return found
+
+
+def write_sources(
+    project: Path, example: str, tables: dict[str, Any], manifest: dict[str, Any]
+) -> dict[str, int]:
+    """Write an example's source tables and the manifest of how they were made; returns
+    rows per table."""
+    directory = source_dir(project, example)
+    for name, table in tables.items():
+        write_table(directory, name, table)
+    write_manifest(directory, manifest)
+    return {name: table.num_rows for name, table in tables.items()}
+
+
+def register_and_deploy(
+    fs: fh.FeatureStore,
+    name: str,
+    model: Any,
+    *,
+    view: fh.FeatureView,
+    dataset: fh.TrainingDataset,
+    metrics: dict[str, float],
+    params: dict[str, Any],
+    description: str,
+    deployment: str,
+) -> Trained:
+    """Register ``model`` as the next version of ``name``, make it ``production`` and
+    serve it as ``deployment``."""
+    version = fs.models.register(
+        name,
+        model,
+        feature_view=view,
+        training_dataset=dataset,
+        metrics=metrics,
+        params=params,
+        description=description,
+    ).version
+    fs.models.set_alias(name, "production", version)
+    fs.deploy(deployment, model=name, version=version, note="training pipeline")
+    return Trained(name, version, deployment, dataset.version, metrics, dataset.rows)
 
 
 def model_inputs(table: Any, view: fh.FeatureView, skip: Iterable[str] = ()) -> Any:
@@ -83,3 +138,21 @@ def model_inputs(table: Any, view: fh.FeatureView, skip: Iterable[str] = ()) -> 
     return np.column_stack(
         [table.column(c).to_numpy(zero_copy_only=False).astype(float) for c in columns]
     )
+
+
+@dataclass(frozen=True)
+class Trained:
+    """What a training pipeline made: a deployed model version and how it scored."""
+
+    model: str
+    version: int
+    deployment: str
+    training_dataset: int
+    metrics: dict[str, float]
+    rows: dict[str, int]  # per split
+
+
+def print_writes(results: dict[str, fh.WriteResult]) -> None:
+    """A feature pipeline's report: what each group's write did."""
+    for name, result in results.items():
+        print(f"{name}: {result.rows_inserted} inserted, {result.rows_updated} updated")

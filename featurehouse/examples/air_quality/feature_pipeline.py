@@ -16,7 +16,13 @@ from typing import Any
 
 import featurehouse as fh
 from featurehouse.examples.air_quality.generate import EXAMPLE, read_size
-from featurehouse.examples.common import feature_group, parse_project, read_table, source_dir
+from featurehouse.examples.common import (
+    feature_groups,
+    parse_project,
+    print_writes,
+    read_table,
+    source_dir,
+)
 
 # feature -> (aggregate, first and last day before the row's day)
 WINDOWS = {
@@ -28,27 +34,18 @@ WINDOWS = {
 }
 
 
+GROUPS = {
+    "weather": ("sensor_id", "Daily weather at each sensor: observed, and forecast ahead"),
+    "air_quality": (
+        "sensor_id",
+        "Daily PM2.5 per sensor with its lags and rolling means over the days before",
+    ),
+}
+
+
 def groups(fs: fh.FeatureStore) -> dict[str, fh.FeatureGroup]:
-    """The example's feature groups (created on first use)."""
-    return {
-        "weather": feature_group(
-            fs,
-            "weather",
-            primary_key=["sensor_id"],
-            event_time="ts",
-            description="Daily weather at each sensor: observed, and forecast ahead",
-            tags={"example": EXAMPLE},
-        ),
-        "air_quality": feature_group(
-            fs,
-            "air_quality",
-            primary_key=["sensor_id"],
-            event_time="ts",
-            description="Daily PM2.5 per sensor with its lags and rolling means over the "
-            "days before",
-            tags={"example": EXAMPLE},
-        ),
-    }
+    """The example's feature groups (offline only: forecasts are made in batch)."""
+    return feature_groups(fs, EXAMPLE, GROUPS, online=False)
 
 
 def daily_features(readings: Any, days: Any) -> Any:
@@ -95,9 +92,7 @@ def run(project: Path) -> dict[str, fh.WriteResult]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    project = parse_project(__doc__ or "", argv)
-    for name, result in run(project).items():
-        print(f"{name}: {result.rows_inserted} inserted, {result.rows_updated} updated")
+    print_writes(run(parse_project(__doc__ or "", argv)))
 
 
 if __name__ == "__main__":

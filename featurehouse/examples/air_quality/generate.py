@@ -7,13 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from featurehouse.examples.air_quality.data import AirQualitySize, generate
-from featurehouse.examples.common import (
-    parse_project,
-    read_manifest,
-    source_dir,
-    write_manifest,
-    write_table,
-)
+from featurehouse.examples.common import parse_project, read_manifest, source_dir, write_sources
 
 EXAMPLE = "air_quality"
 
@@ -21,12 +15,7 @@ EXAMPLE = "air_quality"
 def run(project: Path, size: AirQualitySize | None = None) -> dict[str, int]:
     """Write the source tables; returns rows per table."""
     size = size or AirQualitySize()
-    directory = source_dir(project, EXAMPLE)
-    tables = generate(size)
-    for name, table in tables.items():
-        write_table(directory, name, table)
-    write_manifest(directory, size.to_json())
-    return {name: table.num_rows for name, table in tables.items()}
+    return write_sources(project, EXAMPLE, generate(size), size.to_json())
 
 
 def read_size(project: Path) -> AirQualitySize:

@@ -7,7 +7,6 @@ rolling means, the day's weather; label: the day's PM2.5), a training dataset wh
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import featurehouse as fh
 from featurehouse.errors import NotFoundError
 from featurehouse.examples.air_quality.feature_pipeline import WINDOWS, groups
 from featurehouse.examples.air_quality.generate import read_size
-from featurehouse.examples.common import model_inputs, parse_project
+from featurehouse.examples.common import Trained, model_inputs, parse_project, register_and_deploy
 
 VIEW = "air_quality"
 MODEL = "air_quality_lgbm"
@@ -29,15 +28,6 @@ PARAMS: dict[str, Any] = {
     "num_leaves": 15,
     "min_child_samples": 10,
 }
-
-
-@dataclass(frozen=True)
-class Trained:
-    model: str
-    version: int
-    deployment: str
-    metrics: dict[str, float]
-    rows: dict[str, int]
 
 
 def feature_view(fs: fh.FeatureStore) -> fh.FeatureView:
@@ -88,18 +78,17 @@ def run(project: Path) -> Trained:
             "rmse": float(np.sqrt(np.mean(error**2))),
             "persistence_mae": float(np.nanmean(np.abs(persistence))),
         }
-        version = fs.models.register(
+        return register_and_deploy(
+            fs,
             MODEL,
             model,
-            feature_view=view,
-            training_dataset=td,
+            view=view,
+            dataset=td,
             metrics=metrics,
             params=PARAMS,
             description="LightGBM forecast of a day's PM2.5 (µg/m³)",
+            deployment=DEPLOYMENT,
         )
-        fs.models.set_alias(MODEL, "production", version.version)
-        fs.deploy(DEPLOYMENT, model=MODEL, version=version.version, note="training pipeline")
-        return Trained(MODEL, version.version, DEPLOYMENT, metrics, td.rows)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

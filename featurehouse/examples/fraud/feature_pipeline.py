@@ -13,43 +13,30 @@ from pathlib import Path
 from typing import Any
 
 import featurehouse as fh
-from featurehouse.examples.common import feature_group, parse_project, read_table, source_dir
+from featurehouse.examples.common import (
+    feature_groups,
+    parse_project,
+    print_writes,
+    read_table,
+    source_dir,
+)
 from featurehouse.examples.fraud.generate import EXAMPLE, read_size
 from featurehouse.examples.fraud.windows import card_activity
 
+GROUPS = {
+    "card_profiles": ("cc_num", "Card holders: home location, age, credit limit"),
+    "merchants": ("merchant_id", "Merchants: category and location"),
+    "card_activity": (
+        "cc_num",
+        "Per card transaction: amount, merchant, counts and amount sums over 10 minutes, "
+        "1 hour and 1 day, time of the previous transaction",
+    ),
+}
+
 
 def groups(fs: fh.FeatureStore) -> dict[str, fh.FeatureGroup]:
-    """The example's feature groups (created on first use)."""
-    return {
-        "card_profiles": feature_group(
-            fs,
-            "card_profiles",
-            primary_key=["cc_num"],
-            event_time="ts",
-            online=True,
-            description="Card holders: home location, age, credit limit",
-            tags={"example": EXAMPLE},
-        ),
-        "merchants": feature_group(
-            fs,
-            "merchants",
-            primary_key=["merchant_id"],
-            event_time="ts",
-            online=True,
-            description="Merchants: category and location",
-            tags={"example": EXAMPLE},
-        ),
-        "card_activity": feature_group(
-            fs,
-            "card_activity",
-            primary_key=["cc_num"],
-            event_time="ts",
-            online=True,
-            description="Per card transaction: amount, merchant, counts and amount sums over "
-            "10 minutes, 1 hour and 1 day, time of the previous transaction",
-            tags={"example": EXAMPLE},
-        ),
-    }
+    """The example's online feature groups (created on first use)."""
+    return feature_groups(fs, EXAMPLE, GROUPS, online=True)
 
 
 def activity(project: Path) -> Any:
@@ -81,9 +68,7 @@ def run(project: Path) -> dict[str, fh.WriteResult]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    project = parse_project(__doc__ or "", argv)
-    for name, result in run(project).items():
-        print(f"{name}: {result.rows_inserted} inserted, {result.rows_updated} updated")
+    print_writes(run(parse_project(__doc__ or "", argv)))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from featurehouse.examples.common import parse_project, source_dir, write_manifest, write_table
+from featurehouse.examples.common import parse_project, read_manifest, source_dir, write_sources
 from featurehouse.examples.fraud.data import FraudDataSize, generate
 
 EXAMPLE = "fraud"
@@ -16,18 +16,11 @@ EXAMPLE = "fraud"
 def run(project: Path, size: FraudDataSize | None = None) -> dict[str, int]:
     """Write the source tables; returns rows per table."""
     size = size or FraudDataSize()
-    directory = source_dir(project, EXAMPLE)
-    tables = generate(size)
-    for name, table in tables.items():
-        write_table(directory, name, table)
-    write_manifest(directory, size.to_json())
-    return {name: table.num_rows for name, table in tables.items()}
+    return write_sources(project, EXAMPLE, generate(size), size.to_json())
 
 
 def read_size(project: Path) -> FraudDataSize:
     """The size the source data was generated with (its time range, its live window)."""
-    from featurehouse.examples.common import read_manifest
-
     return FraudDataSize.from_json(read_manifest(source_dir(project, EXAMPLE), EXAMPLE))
 
 

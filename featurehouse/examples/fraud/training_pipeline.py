@@ -11,13 +11,19 @@ and deployment ``fraud``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import featurehouse as fh
 from featurehouse.errors import NotFoundError
-from featurehouse.examples.common import model_inputs, parse_project, read_table, source_dir
+from featurehouse.examples.common import (
+    Trained,
+    model_inputs,
+    parse_project,
+    read_table,
+    register_and_deploy,
+    source_dir,
+)
 from featurehouse.examples.fraud.feature_pipeline import groups
 from featurehouse.examples.fraud.features import distance_from_home, seconds_since_last
 from featurehouse.examples.fraud.generate import EXAMPLE, read_size
@@ -29,16 +35,6 @@ DEPLOYMENT = "fraud"
 LABEL = "is_fraud"
 REQUEST = ["lat", "lon", "unix_time"]  # what a card terminal sends with each transaction
 PARAMS = {"n_estimators": 150, "max_depth": 4, "learning_rate": 0.1, "subsample": 0.9}
-
-
-@dataclass(frozen=True)
-class Trained:
-    model: str
-    version: int
-    deployment: str
-    training_dataset: int
-    metrics: dict[str, float]
-    rows: dict[str, int]
 
 
 def feature_view(fs: fh.FeatureStore) -> fh.FeatureView:
@@ -112,18 +108,17 @@ def run(project: Path) -> Trained:
             "average_precision": float(average_precision_score(labels, scores)),
             "fraud_rate_test": float(labels.mean()),
         }
-        version = fs.models.register(
+        return register_and_deploy(
+            fs,
             MODEL,
             model,
-            feature_view=view,
-            training_dataset=td,
+            view=view,
+            dataset=td,
             metrics=metrics,
             params=PARAMS,
             description="XGBoost fraud classifier (probability of fraud)",
+            deployment=DEPLOYMENT,
         )
-        fs.models.set_alias(MODEL, "production", version.version)
-        fs.deploy(DEPLOYMENT, model=MODEL, version=version.version, note="training pipeline")
-        return Trained(MODEL, version.version, DEPLOYMENT, td.version, metrics, td.rows)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
