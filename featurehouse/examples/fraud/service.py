@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,9 +31,11 @@ class Service:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         command = [sys.executable, "-m", "featurehouse.cli.main", "serve"]
+        # a file, not a pipe: a long-running service must never block on a full pipe
+        self._output = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop)
         self._process = subprocess.Popen(
             [*command, "--project", str(project), "--port", str(port), "--log-level", "warning"],
-            stdout=subprocess.PIPE,
+            stdout=self._output,
             stderr=subprocess.STDOUT,
             text=True,
         )
@@ -49,8 +52,7 @@ class Service:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if self._process.poll() is not None:
-                output = self._process.communicate()[0]
-                raise FeaturehouseError(f"featurehouse serve exited: {output}")
+                raise FeaturehouseError(f"featurehouse serve exited: {self._read_output()}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
                     return self.url
@@ -65,8 +67,22 @@ class Service:
         if self._process.poll() is None:
             self._process.send_signal(signal.SIGTERM)
         try:
-            self._process.communicate(timeout=STOP_TIMEOUT)
+            self._process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self._process.kill()
-            self._process.communicate()
-            raise FeaturehouseError("featurehouse serve did not stop cleanly") from None
+            self._process.wait()
+            raise FeaturehouseError(
+                f"featurehouse serve did not stop cleanly: {self._read_output()}"
+            ) from None
+        else:
+            # uvicorn re-raises SIGTERM after a graceful shutdown (the log is written)
+            if self._process.returncode not in (0, -signal.SIGTERM):
+                raise FeaturehouseError(
+                    f"featurehouse serve failed ({self._process.returncode}): {self._read_output()}"
+                )
+        finally:
+            self._output.close()
+
+    def _read_output(self) -> str:
+        self._output.seek(0)
+        return self._output.read()
