@@ -15,8 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from featurehouse.errors import AlreadyExistsError, NotFoundError, SchemaError
+from featurehouse.errors import (
+    AlreadyExistsError,
+    FeaturehouseError,
+    NotFoundError,
+    SchemaError,
+)
 from featurehouse.repo.declarations import Declaration, Deployment, FeatureGroup, FeatureView
+
+MARKER = "__featurehouse_repo__"  # set on the modules a repo load made
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,11 @@ def load_repo(path: str | Path) -> Repo:
 
 
 def _modules(root: Path, files: list[Path]) -> Iterator[tuple[Path, types.ModuleType]]:
-    # Forget what an earlier load of this repo left, so sibling imports see fresh files.
-    for name, module in list(sys.modules.items()):
-        if _file_of(module) is not None and _file_of(module) in files:
-            del sys.modules[name]
+    # Forget what earlier loads of repos left under these names, so imports see fresh files.
+    for file in files:
+        earlier = sys.modules.get(file.stem)
+        if earlier is not None and (hasattr(earlier, MARKER) or _file_of(earlier) == file):
+            del sys.modules[file.stem]
     sys.path.insert(0, str(root))
     try:
         for file in files:
@@ -84,11 +92,16 @@ def _modules(root: Path, files: list[Path]) -> Iterator[tuple[Path, types.Module
                 loaded.__file__ = str(file)
                 sys.modules[name] = loaded
                 try:
-                    code = compile(file.read_text(), str(file), "exec")
-                    exec(code, loaded.__dict__)
-                except Exception:
+                    exec(compile(file.read_text(), str(file), "exec"), loaded.__dict__)
+                except Exception as exc:
                     del sys.modules[name]
-                    raise
+                    if isinstance(exc, FeaturehouseError):
+                        raise
+                    raise SchemaError(
+                        f"feature repo: {file.name} failed to load: {type(exc).__name__}: {exc}",
+                        obj=str(file),
+                    ) from exc
+            setattr(loaded, MARKER, True)
             yield file, loaded
     finally:
         sys.path.remove(str(root))
