@@ -65,7 +65,7 @@ def apply_plan(store: FeatureStore, plan: Plan, *, prune: bool = False) -> Appli
         else:
             continue  # a deployment serves traffic: the repo stops managing it, that is all
         removed.append(_name(change))
-    kept = [c for c in plan.of(REMOVE) if _name(c) not in removed]
+    kept = [c for c in plan.of(REMOVE) if c.kind != DEPLOYMENT and _name(c) not in removed]
     managed = (managed_objects(services.catalog) | plan.declared) - {
         c.object_id for c in plan.of(REMOVE) if c.kind == DEPLOYMENT or _name(c) in removed
     }
