@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import SchemaError
-from featurehouse.query import Query, Selection
+from featurehouse.query import Query, select
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
 
@@ -122,12 +122,10 @@ class FeatureGroup:
 
     def select(self, features: Sequence[str]) -> Query:
         """A query of these features, as ``FeatureGroup.select`` of the API."""
-        if isinstance(features, str):
-            features = [features]
-        return Query(Selection(self.name, self.version, tuple(features)))
+        return select(self.name, self.version, features)
 
     def select_all(self) -> Query:
-        return Query(Selection(self.name, self.version))
+        return select(self.name, self.version)
 
 
 @dataclass(frozen=True)

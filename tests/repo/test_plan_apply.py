@@ -254,3 +254,14 @@ def test_declared_deployments_are_created_and_changed(repo: RepoDir, fs: fh.Feat
     repo.apply(prune=True)
     assert fs.deployments.get("fraud_api").revision == 2
     assert repo.plan().empty
+
+
+def test_prune_refuses_a_view_a_model_was_trained_on(repo: RepoDir, fs: fh.FeatureStore) -> None:
+    repo.write()
+    repo.apply()
+    fs.models.register("scorer", total, feature_view=fs.get_feature_view("fraud", 1))
+    repo.write(view=False)
+    with pytest.raises(ConflictError, match="model scorer:1 was trained on it"):
+        repo.apply(prune=True)
+    fs.models.delete("scorer", 1)
+    assert repo.apply(prune=True).removed == ("feature view fraud:1",)
