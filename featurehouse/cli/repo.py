@@ -11,6 +11,7 @@ from rich.table import Table
 
 from featurehouse.catalog.base import describe
 from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store
+from featurehouse.models.registry import DEPLOYMENT
 from featurehouse.repo.plan import ACTIONS, BREAKING, REMOVE, Plan
 
 console = Console()
@@ -87,7 +88,7 @@ def _print_plan(result: Plan) -> None:
                 f"[{style}]{change.action}[/{style}]",
                 describe(change.kind),
                 change.name,
-                "" if change.to_json()["version"] is None else str(change.version),
+                "" if change.kind == DEPLOYMENT else str(change.version),
                 escape("\n".join(change.details)),
             )
         console.print(table)

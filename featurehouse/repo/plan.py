@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import describe
-from featurehouse.errors import NotFoundError
+from featurehouse.errors import DataError, NotFoundError
 from featurehouse.feature_view import FEATURE_VIEW, definition_json
 from featurehouse.models.registry import DEPLOYMENT
 from featurehouse.repo.declarations import Deployment, FeatureGroup, FeatureView
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from featurehouse.store import FeatureStore
 
 CREATE, CHANGE, BREAKING, REMOVE = "create", "change", "breaking", "remove"
+UNCHANGED = "unchanged"
 ACTIONS = (CREATE, CHANGE, BREAKING, REMOVE)
 # Group fields apply changes in place (catalog body key == declaration attribute).
 GROUP_IN_PLACE = ("description", "tags", "owner", "online")
@@ -85,9 +86,7 @@ class Plan:
 
     @property
     def declared(self) -> set[ObjectId]:
-        groups = {(FEATURE_GROUP, *k) for k in self.repo.groups}
-        views = {(FEATURE_VIEW, *k) for k in self.repo.views}
-        return groups | views | {(DEPLOYMENT, name, 0) for name in self.repo.deployments}
+        return declared_objects(self.repo)
 
     @property
     def empty(self) -> bool:
@@ -123,24 +122,28 @@ def make_plan(store: FeatureStore, repo: Repo) -> Plan:
     for name, deployment in sorted(repo.deployments.items()):
         changes.append(_diff_deployment(store, deployment, deployments.get(name)))
     in_catalog = {
-        *((FEATURE_GROUP, *k) for k in groups),
-        *((FEATURE_VIEW, *k) for k in views),
-        *((DEPLOYMENT, n, 0) for n in deployments),
+        *((FEATURE_GROUP, name, version) for name, version in groups),
+        *((FEATURE_VIEW, name, version) for name, version in views),
+        *((DEPLOYMENT, name, 0) for name in deployments),
     }
-    plan = Plan(repo, (), (), ())
-    declared = plan.declared
-    for kind, name, version in sorted(managed_objects(catalog) & in_catalog - declared):
+    declared, managed = declared_objects(repo), managed_objects(catalog)
+    for kind, name, version in sorted(managed & in_catalog - declared):
         details = ("no longer in the repo",)
         if kind == DEPLOYMENT:
             details = ("no longer in the repo; apply never deletes a deployment (it serves)",)
         changes.append(Change(REMOVE, kind, name, version, details))
-    unchanged = tuple(c.object_id for c in changes if not c.action)
     return Plan(
         repo=repo,
-        changes=tuple(c for c in changes if c.action),
-        unchanged=unchanged,
-        unmanaged=tuple(sorted(in_catalog - declared - managed_objects(catalog))),
+        changes=tuple(c for c in changes if c.action != UNCHANGED),
+        unchanged=tuple(c.object_id for c in changes if c.action == UNCHANGED),
+        unmanaged=tuple(sorted(in_catalog - declared - managed)),
     )
+
+
+def declared_objects(repo: Repo) -> set[ObjectId]:
+    groups = {(FEATURE_GROUP, name, version) for name, version in repo.groups}
+    views = {(FEATURE_VIEW, name, version) for name, version in repo.views}
+    return groups | views | {(DEPLOYMENT, name, 0) for name in repo.deployments}
 
 
 def target_spec(group: FeatureGroup) -> FeatureGroupSpec:
@@ -209,7 +212,7 @@ def _diff_group(
         f"{name}: {getattr(current, name)!r} -> {value!r}" for name, value in updates.items()
     ]
     details += [f"add nullable column {f.name} {f.type}" for f in columns]
-    action = CHANGE if details else ""
+    action = CHANGE if details else UNCHANGED
     change = Change(
         action, FEATURE_GROUP, group.name, group.version, tuple(details), updates, tuple(columns)
     )
@@ -251,7 +254,7 @@ def _diff_view(
         detail = f"description: {current['description']!r} -> {body['description']!r}"
         updates = {"description": body["description"]}
         return Change(CHANGE, FEATURE_VIEW, view.name, view.version, (detail,), updates)
-    return Change("", FEATURE_VIEW, view.name, view.version)
+    return Change(UNCHANGED, FEATURE_VIEW, view.name, view.version)
 
 
 def _text(key: str, value: Any) -> str:
@@ -267,6 +270,13 @@ def _query_text(query: Mapping[str, Any]) -> str:
 
 def _diff_deployment(store: FeatureStore, deployment: Deployment, current: Any) -> Change:
     check_object_name("deployment", deployment.name)
+    if deployment.split is not None and deployment.version is not None:
+        raise DataError(
+            f"deployment {deployment.name!r}: declare version= or split=, not both",
+            obj=deployment.name,
+            expected="version or split",
+            received={"version": deployment.version, "split": dict(deployment.split)},
+        )
     split = dict(deployment.split or {})
     if not split:
         version = deployment.version or store.models.get(deployment.model).version
@@ -280,7 +290,7 @@ def _diff_deployment(store: FeatureStore, deployment: Deployment, current: Any) 
         return Change(CREATE, DEPLOYMENT, deployment.name, 0, (f"serves {text}",), updates)
     served = {(s.model, s.version): s.weight for s in current.models}
     if served == target:
-        return Change("", DEPLOYMENT, deployment.name, 0)
+        return Change(UNCHANGED, DEPLOYMENT, deployment.name, 0)
     detail = f"{_split_text(served)} -> {text}"
     return Change(CHANGE, DEPLOYMENT, deployment.name, 0, (detail,), updates)
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 import featurehouse as fh
-from featurehouse.errors import ConflictError, SchemaError
+from featurehouse.errors import ConflictError, DataError, SchemaError
 from tests.repo.conftest import RepoDir
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -248,6 +248,10 @@ def test_declared_deployments_are_created_and_changed(repo: RepoDir, fs: fh.Feat
     repo.apply()
     current = fs.deployments.get("fraud_api")
     assert (current.revision, [s.weight for s in current.models]) == (2, [0.5, 0.5])
+    both = 'serving = fh.repo.Deployment(name="fraud_api", model="scorer", version=2, split={2: 1.0})\n'
+    repo.write(extra=both)
+    with pytest.raises(DataError, match="version= or split=, not both"):
+        repo.plan()
     # Leaving the repo stops managing it; apply never deletes a serving deployment.
     repo.write()
     assert actions(repo.plan()) == [("remove", "deployment", "fraud_api")]

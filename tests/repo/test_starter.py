@@ -58,6 +58,8 @@ def test_breaking_apply_from_the_command_line_says_to_bump_the_version(tmp_path:
     assert runner.invoke(app, ["apply", str(repo), "-p", str(project)]).exit_code == 0
     features = repo / "features.py"
     features.write_text(features.read_text().replace('"age": "int64"', '"age": "string"'))
+    planned = runner.invoke(app, ["plan", str(repo), "-p", str(project)], env={"COLUMNS": "200"})
+    assert "breaking" in planned.output and "apply will refuse" in planned.output
     command = [
         sys.executable,
         "-m",
