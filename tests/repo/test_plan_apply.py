@@ -269,3 +269,31 @@ def test_prune_refuses_a_view_a_model_was_trained_on(repo: RepoDir, fs: fh.Featu
         repo.apply(prune=True)
     fs.models.delete("scorer", 1)
     assert repo.apply(prune=True).removed == ("feature view fraud:1",)
+
+
+def test_on_demand_features_and_transforms_in_the_repo_round_trip(
+    repo: RepoDir, fs: fh.FeatureStore
+) -> None:
+    extra = """
+    from featurehouse.transforms.builtin import standard_scaler
+
+    @fh.on_demand
+    def amount_per_year(amount: float, age: int) -> float:
+        return amount / age
+
+    scored = fh.repo.FeatureView(
+        name="scored", query=transactions.select(["amount"]).join(profiles.select_all(), on="cc_num"),
+        on_demand=[amount_per_year], transforms={"amount": standard_scaler()},
+    )
+    """
+    repo.write(extra=extra)
+    repo.apply()
+    view = fs.get_feature_view("scored")
+    assert view.features == ["amount", "age", "amount_per_year"]
+    assert list(view.transforms) == ["amount"]
+    assert repo.plan().empty  # the stored references equal the re-read declarations
+    repo.write(extra=extra.replace("amount / age", "amount * age"))
+    assert repo.plan().empty  # a function's body is code, not definition: it is not compared
+    repo.write(extra=extra.replace("standard_scaler()},", 'standard_scaler()}, labels=["x"],'))
+    changes = repo.plan().of("breaking")
+    assert [c.label for c in changes] == ["scored:1"] and changes[0].details[0].startswith("labels")
