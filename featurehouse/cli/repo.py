@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -53,7 +54,7 @@ def apply(
             _print_plan(result)
         done = apply_plan(fs, result, prune=prune)
     if as_json:
-        emit_json({"plan": result.to_json(), "applied": done.__dict__})
+        emit_json({"plan": result.to_json(), "applied": asdict(done)})
         return
     console.print(
         f"Applied: {len(done.created)} created, {len(done.changed)} changed, "

@@ -33,6 +33,13 @@ def test_init_plan_apply_and_run_the_pipeline(tmp_path: Path) -> None:
     assert applied.exit_code == 0 and "3 created" in applied.output, applied.output
     again = runner.invoke(app, ["plan", str(repo), "-p", str(project)])
     assert "No changes" in again.output
+    reapplied = runner.invoke(app, ["apply", str(repo), "-p", str(project), "--json"])
+    assert json.loads(reapplied.output)["applied"] == {
+        "created": [],
+        "changed": [],
+        "removed": [],
+        "kept": [],
+    }
 
     ran = subprocess.run(
         [sys.executable, "ingest.py", str(project)], cwd=repo, capture_output=True, text=True
