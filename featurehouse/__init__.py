@@ -10,6 +10,7 @@ architecture, embedded by default (SQLite, Delta Lake, DuckDB).
 Importing this package loads no heavy library; they load when first used.
 """
 
+from featurehouse import repo as repo
 from featurehouse.errors import FeaturehouseError
 from featurehouse.feature_group import Commit, FeatureGroup
 from featurehouse.feature_view import FeatureView

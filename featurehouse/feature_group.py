@@ -13,7 +13,7 @@ from featurehouse.frames import Result
 from featurehouse.ingest import prepare_batch
 from featurehouse.online.base import Key, Row
 from featurehouse.online_sync import rebuild_online, sync_online
-from featurehouse.query import Query, Selection
+from featurehouse.query import Query, select
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.types import as_utc
 
@@ -87,13 +87,11 @@ class FeatureGroup:
 
     def select(self, features: Sequence[str]) -> Query:
         """A query of these features, to join and to make a feature view of."""
-        if isinstance(features, str):
-            features = [features]
-        return Query(Selection(self.name, self.version, tuple(features)))
+        return select(self.name, self.version, features)
 
     def select_all(self) -> Query:
         """A query of every feature (the columns other than the key and event time)."""
-        return Query(Selection(self.name, self.version))
+        return select(self.name, self.version)
 
     def refresh(self) -> FeatureGroup:
         """Reload the definition from the catalog (another process may have grown the schema)."""

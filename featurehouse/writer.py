@@ -87,7 +87,7 @@ def insert(
 
     (table, version, inserted, updated), attempts = with_commit_retry(spec.label, commit)
     if spec.schema is None or batch.added_columns:
-        spec = _record_schema(services, spec, batch.schema)
+        spec = record_schema(services, spec, batch.schema)
     online_rows = sync_online(services, spec, table, up_to=version, own=(version, batch.table))
     return spec, WriteResult(
         feature_group=spec.label,
@@ -124,7 +124,7 @@ def _cannot_match(
     return matches == 0
 
 
-def _record_schema(
+def record_schema(
     services: Services, spec: FeatureGroupSpec, schema: pa.Schema
 ) -> FeatureGroupSpec:
     """Store the first or grown schema; a concurrent writer may have grown it further."""

@@ -10,10 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store
+from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store, rows_table
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
+COLUMNS = ("name", "version", "primary_key", "event_time", "online", "columns", "description")
 
 
 @app.command("list")
@@ -36,20 +37,7 @@ def list_groups(project: Path | None = ProjectOption, as_json: bool = JsonOption
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="Feature groups")
-    for column in (
-        "name",
-        "version",
-        "primary_key",
-        "event_time",
-        "online",
-        "columns",
-        "description",
-    ):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(", ".join(v) if isinstance(v, list) else str(v) for v in row.values()))
-    console.print(table)
+    console.print(rows_table("Feature groups", COLUMNS, rows))
 
 
 @app.command("show")
