@@ -17,7 +17,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-app.add_typer(feature_groups.app, name="fg", help="Feature groups: list, show, commits, sync.")
+app.add_typer(
+    feature_groups.app,
+    name="fg",
+    help="Feature groups: list, show, commits, sync, validations, quarantine.",
+)
 app.add_typer(feature_views.app, name="fv", help="Feature views and training datasets: list, show.")
 app.command("demo")(demo.run)
 app.command("serve")(serve.run)

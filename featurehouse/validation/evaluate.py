@@ -116,9 +116,10 @@ def _run(item: Expectation, columns: _Columns) -> tuple[ExpectationResult, Mask 
         return _row_result(item, outcome, rows, None), outcome
     if item.kind in ROW_KINDS:
         mask = ROW_CHECKS[item.kind](columns, item)
-        values = None if item.kind in ("not_null", "unique") else columns[str(item.column)]
-        checked = rows if values is None else rows - values.null_count
-        return _row_result(item, mask, checked, values), mask
+        values = columns[str(item.column)]
+        checked = rows if item.kind in ("not_null", "unique") else rows - values.null_count
+        sample = None if item.kind == "not_null" else values
+        return _row_result(item, mask, checked, sample), mask
     observed = BATCH_STATISTICS[item.kind](columns, item)
     return _batch_result(item, observed, _within(observed, item.params), rows), None
 
@@ -218,8 +219,8 @@ def _unique(columns: _Columns, item: Expectation) -> Mask:
         mask = pc.is_in(keys.column("c0"), value_set=repeated, skip_nulls=True)
         return pc.fill_null(mask, False)
     keys = keys.append_column("row", pa.array(np.arange(keys.num_rows)))
-    present = [pc.is_valid(keys.column(f"c{i}")) for i in range(len(checked))]
-    keys = keys.filter(_all(present)) if any(p.false_count for p in present) else keys
+    if any(keys.column(f"c{i}").null_count for i in range(len(checked))):
+        keys = keys.filter(_all([pc.is_valid(keys.column(f"c{i}")) for i in range(len(checked))]))
     key_names = [f"c{i}" for i in range(len(names))]
     counts = keys.group_by(key_names, use_threads=False).aggregate([("row", "count")])
     repeated = counts.filter(pc.greater(counts.column("row_count"), 1)).drop(["row_count"])

@@ -98,7 +98,7 @@ def regex(
     import pyarrow.compute as pc
 
     try:
-        pc.match_substring_regex(pa.array([], pa.string()), pattern)
+        pc.match_substring_regex(pa.array([""]), pattern)  # compiles it
     except (pa.ArrowInvalid, TypeError) as exc:
         raise _bad("regex", "pattern", "a valid RE2 regular expression", pattern, exc) from exc
     return _make("regex", column, {"pattern": pattern}, mostly, name)
