@@ -41,6 +41,8 @@ def split_rows(table: pa.Table, evaluation: Evaluation) -> tuple[pa.Table, pa.Ta
     import pyarrow.compute as pc
 
     failed = [r for r in evaluation.results if not r.success]
+    if not failed:
+        return table, table.slice(0, 0).append_column(FAILED, pa.array([], pa.list_(pa.string())))
     invalid = evaluation.invalid()
     # one column per failed expectation, for the invalid rows only: did this row fail it?
     flags = np.column_stack(
