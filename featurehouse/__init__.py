@@ -20,6 +20,7 @@ from featurehouse.store import FeatureStore, connect
 from featurehouse.training_dataset import TrainingDataset
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import on_demand
+from featurehouse.validation import expect
 from featurehouse.writer import WriteResult
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Transform",
     "WriteResult",
     "connect",
+    "expect",
     "on_demand",
 ]
 __version__ = "0.1.0"

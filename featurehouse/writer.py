@@ -33,7 +33,9 @@ COMMIT_ATTEMPTS = 20
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one write did. ``version`` is the offline (Delta) version it committed."""
+    """What one write did. ``version`` is the offline (Delta) version it committed (the
+    version it read when it committed nothing). ``rows_quarantined`` failed the group's
+    expectations and went to its quarantine; ``validation_report`` numbers the report."""
 
     feature_group: str
     version: int
@@ -44,6 +46,8 @@ class WriteResult:
     online_rows_written: int = 0
     added_columns: tuple[str, ...] = ()
     attempts: int = 1
+    rows_quarantined: int = 0
+    validation_report: int | None = None
 
 
 def with_commit_retry(obj: str, commit: Callable[[], T]) -> tuple[T, int]:

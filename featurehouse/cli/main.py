@@ -26,7 +26,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-app.add_typer(feature_groups.app, name="fg", help="Feature groups: list, show, commits, sync.")
+app.add_typer(
+    feature_groups.app,
+    name="fg",
+    help="Feature groups: list, show, commits, sync, validations, quarantine.",
+)
 app.add_typer(feature_views.app, name="fv", help="Feature views and training datasets: list, show.")
 app.add_typer(training_datasets.app, name="td", help="Training datasets: list, show.")
 app.add_typer(models.app, name="model", help="Models: versions, metrics, aliases, lineage.")
