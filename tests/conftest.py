@@ -92,3 +92,17 @@ def fs(home: Path) -> Iterator[fh.FeatureStore]:
     store = fh.connect(home)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def fraud_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``featurehouse demo --small`` run once: its project and what it printed (the demo
+    tests and the fraud example's tests both look at it)."""
+    from typer.testing import CliRunner
+
+    from featurehouse.cli.main import app
+
+    project = tmp_path_factory.mktemp("fraud-demo") / "demo"
+    result = CliRunner().invoke(app, ["demo", "--small", "--project", str(project)])
+    assert result.exit_code == 0, result.output
+    return project, result.output

@@ -1,4 +1,5 @@
-"""The ``featurehouse`` command: the demo runs, and objects can be listed and shown."""
+"""The ``featurehouse`` command: the demo (see also tests/examples) and objects listed
+and shown."""
 
 from __future__ import annotations
 
@@ -16,25 +17,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("cli") / "demo"
-    result = runner.invoke(app, ["demo", "--project", str(project)])
-    assert result.exit_code == 0, result.output
-    assert "done" in result.output
-    return project
-
-
-def test_demo_shows_each_step(demo_project: Path) -> None:
-    result = runner.invoke(app, ["demo", "--project", str(demo_project)])  # re-runs from scratch
-    assert result.exit_code == 0, result.output
-    for text in (
-        "1 updated",
-        "still the newest one",
-        "version 1: amount",
-        "deleted",
-        "credit limit 9000.0",
-    ):
-        assert text in result.output
+def demo_project(fraud_demo: tuple[Path, str]) -> Path:
+    return fraud_demo[0]  # ``featurehouse demo --small``; tests/examples check what it did
 
 
 def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path: Path) -> None:
@@ -48,28 +32,42 @@ def test_list_and_show_as_json(demo_project: Path) -> None:
     listed = runner.invoke(app, ["fg", "list", "--project", str(demo_project), "--json"])
     assert listed.exit_code == 0, listed.output
     names = [(g["name"], g["version"]) for g in json.loads(listed.output)]
-    assert names == [("card_profiles", 1), ("transactions", 1)]
-    shown = runner.invoke(app, ["fg", "show", "transactions", "-p", str(demo_project), "--json"])
+    assert names == [
+        ("card_activity", 1),
+        ("card_profiles", 1),
+        ("fraud_outcomes", 1),
+        ("fraud_predictions", 1),
+        ("merchants", 1),
+    ]
+    shown = runner.invoke(app, ["fg", "show", "card_profiles", "-p", str(demo_project), "--json"])
     info = json.loads(shown.output)
-    assert [f["name"] for f in info["schema"]] == ["cc_num", "ts", "amount", "category"]
-    assert [c["operation"] for c in info["commits"]][-1] == "delete"
+    assert [f["name"] for f in info["schema"]] == [
+        "cc_num",
+        "ts",
+        "home_lat",
+        "home_lon",
+        "age",
+        "credit_limit",
+    ]
+    assert [c["rows_inserted"] for c in info["commits"]][-1] == 300
 
 
 def test_feature_views_list_and_show(demo_project: Path) -> None:
     listed = runner.invoke(app, ["fv", "list", "-p", str(demo_project), "--json"])
-    assert [v["name"] for v in json.loads(listed.output)] == ["card_fraud"]
-    shown = runner.invoke(app, ["fv", "show", "card_fraud", "-p", str(demo_project), "--json"])
+    assert [v["name"] for v in json.loads(listed.output)] == ["fraud"]
+    shown = runner.invoke(app, ["fv", "show", "fraud", "-p", str(demo_project), "--json"])
     info = json.loads(shown.output)
-    assert info["features"] == ["amount", "category", "credit_limit", "age"]
+    assert info["features"][:2] == ["merchant_id", "amount"]
+    assert info["features"][-2:] == ["distance_from_home", "seconds_since_last"]
     assert [d["version"] for d in info["training_datasets"]] == [1]
-    table = runner.invoke(app, ["fv", "show", "card_fraud", "-p", str(demo_project)])
+    table = runner.invoke(app, ["fv", "show", "fraud", "-p", str(demo_project)])
     assert table.exit_code == 0 and "Training datasets" in table.output
 
 
 def test_show_and_sync_as_tables(demo_project: Path) -> None:
-    shown = runner.invoke(app, ["fg", "show", "transactions", "-p", str(demo_project)])
+    shown = runner.invoke(app, ["fg", "show", "card_activity", "-p", str(demo_project)])
     assert shown.exit_code == 0 and "timestamp[us, tz=UTC]" in shown.output
-    synced = runner.invoke(app, ["fg", "sync-online", "transactions", "-p", str(demo_project)])
+    synced = runner.invoke(app, ["fg", "sync-online", "card_activity", "-p", str(demo_project)])
     assert synced.exit_code == 0 and "0 online row(s) written" in synced.output
 
 

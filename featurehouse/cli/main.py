@@ -15,6 +15,7 @@ from featurehouse.cli import (
     feature_views,
     models,
     repo,
+    run,
     serve,
     training_datasets,
 )
@@ -41,6 +42,7 @@ app.command("init")(repo.init)
 app.command("batch-predict")(deployments.batch_predict)
 app.command("demo")(demo.run)
 app.command("serve")(serve.run)
+app.command("run")(run.run)
 
 
 def main() -> None:

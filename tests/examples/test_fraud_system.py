@@ -1,0 +1,117 @@
+"""The fraud system end to end, as ``featurehouse demo --small`` runs it: every feature
+group filled, a model registered with a real test AUC and deployed, live transactions
+scored over HTTP by ``featurehouse serve`` and logged, their outcomes logged, and the
+features served online equal to those the training path computes for the same
+transactions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import featurehouse as fh
+from featurehouse.examples.common import read_table, source_dir
+from featurehouse.examples.fraud.data import SMALL
+from featurehouse.examples.fraud.inference_pipeline import arrivals, reference_dataset
+from featurehouse.examples.fraud.monitoring_step import monitoring_step
+from featurehouse.examples.fraud.training_pipeline import REQUEST, transactions
+
+
+@pytest.fixture(scope="module")
+def project(fraud_demo: tuple[Path, str]) -> Path:
+    return fraud_demo[0]
+
+
+def test_feature_groups_hold_the_source(project: Path) -> None:
+    history = transactions(project)
+    with fh.connect(project) as fs:
+        rows = {g.name: g.read().to_arrow().num_rows for g in fs.list_feature_groups()}
+        card = fs.get_feature_group("card_profiles").get_online({"cc_num": 1})
+    live = transactions(project, live=True).num_rows
+    assert rows["card_profiles"] == SMALL.cards and rows["merchants"] == SMALL.merchants
+    assert rows["card_activity"] == history.num_rows + live  # history, then live arrivals
+    assert card is not None and -90 <= card["home_lat"] <= 90
+
+
+def test_a_model_is_registered_with_a_real_auc_and_deployed(project: Path) -> None:
+    with fh.connect(project) as fs:
+        model = fs.models.get("fraud_xgb", alias="production")
+        deployment = fs.deployments.get("fraud")
+        reference = reference_dataset(fs)
+    assert model.flavor == "xgboost"
+    assert model.metrics["auc"] > 0.85  # far above chance (0.5): fraud patterns are learned
+    assert (deployment.models[0].model, deployment.models[0].version) == ("fraud_xgb", 1)
+    assert reference.version == model.lineage["training_dataset"]
+    assert set(reference.rows) == {"train", "test"}
+
+
+def live_source(project: Path) -> list[dict[str, Any]]:
+    """The live transactions as the source system holds them (amounts included)."""
+    source = read_table(source_dir(project, "fraud"), "transactions").to_pylist()
+    return [t for t in source if t["ts"] >= SMALL.live_start]
+
+
+def test_live_transactions_were_served_logged_and_their_outcomes_logged(project: Path) -> None:
+    live = live_source(project)
+    with fh.connect(project) as fs:
+        logged = fs.get_feature_group("fraud_predictions").read().to_arrow().to_pylist()
+        outcomes = fs.get_feature_group("fraud_outcomes").read().to_arrow().to_pylist()
+    assert len(logged) == len(live) > 0
+    assert {o["request_id"] for o in outcomes} == {p["request_id"] for p in logged}
+    # match each logged prediction to its transaction by card and amount
+    by_key = {(t["cc_num"], t["amount"]): t for t in live}
+    scores: dict[int, list[float]] = {0: [], 1: []}
+    outcome = {o["request_id"]: o["outcome"] for o in outcomes}
+    for p in logged:
+        features = json.loads(p["features"])
+        tx = by_key[(json.loads(p["entity"])["cc_num"], features["amount"])]
+        assert outcome[p["request_id"]] == tx["is_fraud"]
+        scores[tx["is_fraud"]].append(p["prediction"])
+    assert scores[1], "the live window holds a fraud burst"
+    assert min(scores[1]) > sorted(scores[0])[len(scores[0]) // 2]  # above the median honest
+
+
+def test_online_features_equal_the_training_path(project: Path) -> None:
+    live = transactions(project, live=True)
+    # each transaction was scored right after its features were written: as of its
+    # time, the training path reads the same rows
+    spine = live.drop_columns(["tx_id"])
+    with fh.connect(project) as fs:
+        view = fs.get_feature_view("fraud")
+        offline = view.training_data(spine=spine).to_arrow().to_pylist()
+        logged = fs.get_feature_group("fraud_predictions").read().to_arrow().to_pylist()
+    served: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for p in logged:
+        features = json.loads(p["features"])
+        served[(json.loads(p["entity"])["cc_num"], features["amount"])] = features
+    assert len(arrivals(live)) > 1  # some cards came back within the hour
+    for row in offline:
+        online = served[(row["cc_num"], row["amount"])]
+        for name in view.features:
+            if isinstance(row[name], float):
+                assert online[name] == pytest.approx(row[name], rel=1e-9), name
+            else:
+                assert online[name] == row[name], name
+    assert all(name in offline[0] for name in REQUEST)
+
+
+def test_the_monitoring_step_is_not_filled_in_yet(project: Path) -> None:
+    with fh.connect(project) as fs:
+        assert monitoring_step(fs, "fraud", reference_dataset(fs)) is None
+
+
+def test_the_demo_says_where_to_look(fraud_demo: tuple[Path, str]) -> None:
+    project, output = fraud_demo
+    for text in (
+        "test AUC",
+        "live transactions scored",
+        "fraud_predictions",
+        "catalog.db",
+        f"featurehouse serve --project {project}",
+        "curl -X POST localhost:8000/v1/deployments/fraud/predict",
+        "done in",
+    ):
+        assert text in output, text
