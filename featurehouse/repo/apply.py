@@ -102,6 +102,10 @@ def _perform(store: FeatureStore, plan: Plan, change: Change) -> None:
             entry = services.catalog.get(FEATURE_GROUP, change.name, change.version)
             spec = FeatureGroupSpec.from_entry(entry)
             catalog_changes.update_group(services, spec, change.updates, list(change.columns))
+            if change.suite is not None:  # after new columns: expectations may read them
+                store.get_feature_group(change.name, change.version).set_expectations(
+                    change.suite.expectations, on_invalid=change.suite.on_invalid
+                )
     elif change.kind == FEATURE_VIEW:
         view = plan.repo.views[(change.name, change.version)]
         if change.action == CREATE:

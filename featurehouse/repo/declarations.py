@@ -20,6 +20,7 @@ from featurehouse.errors import SchemaError
 from featurehouse.query import Query, select
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
+from featurehouse.validation.expectation import Expectation
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -70,8 +71,9 @@ def arrow_type(obj: str, column: str, value: Any) -> pa.DataType:
 class FeatureGroup:
     """A feature group as the repo declares it (``version`` is its identity).
 
-    A new field (expectations, for one) is added here, in ``create_arguments`` and, if
-    ``apply`` may change it in place, in ``plan.GROUP_IN_PLACE``.
+    A new field is added here, in ``create_arguments`` and, if ``apply`` may change it in
+    place, in ``plan.GROUP_IN_PLACE``. ``expectations`` and ``on_invalid`` change in place
+    too, as a new suite version (see ``repo.expectations``).
     """
 
     name: str
@@ -84,6 +86,8 @@ class FeatureGroup:
     description: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
     owner: str | None = None
+    expectations: Sequence[Expectation] = ()  # checked on every insert
+    on_invalid: str = "raise"  # what a failing batch does: "raise" or "quarantine"
 
     @property
     def label(self) -> str:
@@ -118,6 +122,8 @@ class FeatureGroup:
             "description": self.description,
             "tags": dict(self.tags),
             "owner": self.owner,
+            "expectations": list(self.expectations),
+            "on_invalid": self.on_invalid,
         }
 
     def select(self, features: Sequence[str]) -> Query:

@@ -2,8 +2,8 @@
 
 - **create**: declared, not in the catalog;
 - **change**: differs only in what can change in place (a group's description, tags,
-  owner, online flag and new nullable columns; a view's description; a deployment's
-  model versions);
+  owner, online flag, new nullable columns, expectations and ``on_invalid`` policy; a
+  view's description; a deployment's model versions);
 - **breaking**: differs in what needs a new version (a dropped or retyped column, the
   key, event time or ttl of a group; the query, labels, on-demand features or transforms
   of a view); ``apply`` refuses these;
@@ -25,6 +25,7 @@ from featurehouse.errors import DataError, NotFoundError
 from featurehouse.feature_view import FEATURE_VIEW, definition_json
 from featurehouse.models.registry import DEPLOYMENT
 from featurehouse.repo.declarations import Deployment, FeatureGroup, FeatureView
+from featurehouse.repo.expectations import DeclaredSuite, declared_suite, suite_changes, summary
 from featurehouse.repo.loader import Repo
 from featurehouse.repo.state import ObjectId, managed_objects
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
@@ -34,6 +35,7 @@ from featurehouse.view_plan import groups_of, pinned_query, plan_view
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from featurehouse.catalog.base import Catalog
     from featurehouse.services import Services
     from featurehouse.store import FeatureStore
 
@@ -55,6 +57,7 @@ class Change:
     updates: Mapping[str, Any] = field(default_factory=dict)  # in place: field -> new value
     columns: tuple[pa.Field, ...] = ()  # nullable columns to add in place
     column: str | None = None  # the first column a breaking change concerns
+    suite: DeclaredSuite | None = None  # expectations to store as a new suite version
 
     @property
     def label(self) -> str:
@@ -115,7 +118,7 @@ def make_plan(store: FeatureStore, repo: Repo) -> Plan:
     changes: list[Change] = []
     targets = dict(groups)
     for key, group in sorted(repo.groups.items()):
-        change, targets[key] = _diff_group(group, groups.get(key), groups)
+        change, targets[key] = _diff_group(group, groups.get(key), groups, catalog)
         changes.append(change)
     for key, view in sorted(repo.views.items()):
         changes.append(_diff_view(view, views.get(key), targets))
@@ -169,13 +172,15 @@ def target_spec(group: FeatureGroup) -> FeatureGroupSpec:
 def _diff_group(
     group: FeatureGroup,
     current: FeatureGroupSpec | None,
-    catalog: Mapping[tuple[str, int], FeatureGroupSpec],
+    groups: Mapping[tuple[str, int], FeatureGroupSpec],
+    catalog: Catalog,
 ) -> tuple[Change, FeatureGroupSpec]:
     target = target_spec(group)
     assert target.schema is not None
+    suite = declared_suite(target, group.expectations, group.on_invalid)
     if current is None:
-        details = [f"columns: {', '.join(target.schema.names)}"]
-        older = sorted(v for n, v in catalog if n == group.name)
+        details = [f"columns: {', '.join(target.schema.names)}", *summary(suite)]
+        older = sorted(v for n, v in groups if n == group.name)
         if older:
             details.append(f"new version; the catalog has version(s) {older}")
         return Change(CREATE, FEATURE_GROUP, group.name, group.version, tuple(details)), target
@@ -212,9 +217,18 @@ def _diff_group(
         f"{name}: {getattr(current, name)!r} -> {value!r}" for name, value in updates.items()
     ]
     details += [f"add nullable column {f.name} {f.type}" for f in columns]
+    suite_details = suite_changes(catalog, current, suite)
+    details += suite_details
     action = CHANGE if details else UNCHANGED
     change = Change(
-        action, FEATURE_GROUP, group.name, group.version, tuple(details), updates, tuple(columns)
+        action,
+        FEATURE_GROUP,
+        group.name,
+        group.version,
+        tuple(details),
+        updates,
+        tuple(columns),
+        suite=suite if suite_details else None,
     )
     return change, target
 

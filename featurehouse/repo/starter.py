@@ -11,6 +11,7 @@ FEATURES = '''"""This repo's feature groups and views. Edit, then `featurehouse 
 
 A breaking change (a dropped or retyped column, another key or event time, another query)
 needs a new version: bump `version=` and apply; the old version stays until pruned.
+Expectations change in place: every insert is checked against the latest ones.
 """
 
 from datetime import timedelta
@@ -26,6 +27,11 @@ transactions = fh.repo.FeatureGroup(
     online=True,
     description="Card transactions: amount and category per card and time",
     tags={"team": "fraud"},
+    expectations=[
+        fh.expect.between("amount", 0, None, name="amount_not_negative"),
+        fh.expect.in_set("category", ["grocery", "travel", "online"]),
+    ],
+    on_invalid="raise",  # a failing batch writes nothing; "quarantine" keeps the valid rows
 )
 
 card_profiles = fh.repo.FeatureGroup(
@@ -95,7 +101,8 @@ if __name__ == "__main__":
 README = """# A featurehouse feature repo
 
 `features.py` declares what the catalog should hold: two feature groups (`transactions`,
-`card_profiles`) and a feature view (`fraud`) that joins them. Every `*.py` file of this
+`card_profiles`), the expectations every insert into `transactions` is checked against,
+and a feature view (`fraud`) that joins them. Every `*.py` file of this
 directory (not starting with `_`) is read; declarations at the top level of a file count.
 
 ```bash

@@ -18,7 +18,7 @@ GROUPS = """
 transactions = fh.repo.FeatureGroup(
     name="transactions", version={tx_version}, primary_key=["cc_num"], event_time="ts",
     schema={tx_schema}, online={tx_online}, description={tx_description!r}, tags={tx_tags!r},
-    ttl={tx_ttl},
+    ttl={tx_ttl}, expectations={tx_expectations}, on_invalid={tx_on_invalid!r},
 )
 profiles = fh.repo.FeatureGroup(
     name="profiles", primary_key=["cc_num"], event_time="ts",
@@ -40,6 +40,8 @@ DEFAULTS = {
     "tx_description": "card transactions",
     "tx_tags": {"team": "fraud"},
     "tx_ttl": None,
+    "tx_expectations": "[]",  # Python source, e.g. '[fh.expect.not_null("amount")]'
+    "tx_on_invalid": "raise",
     "view_version": 1,
     "view_features": ["amount", "category"],
     "view_description": "fraud inputs",

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import featurehouse as fh
 from featurehouse.cli.main import app
+from featurehouse.errors import ValidationError
 
 runner = CliRunner()
 
@@ -29,8 +32,28 @@ def test_init_plan_apply_and_run_the_pipeline(tmp_path: Path) -> None:
         ("create", "transactions"),
         ("create", "fraud"),
     ]
+    transactions = next(c for c in changes if c["name"] == "transactions")
+    assert [d for d in transactions["details"] if d.startswith("expectation ")] == [
+        "expectation amount_not_negative: expect.between('amount', low=0)",
+        "expectation in_set(category): expect.in_set('category', values=['grocery', "
+        "'travel', 'online'])",
+    ]
     applied = runner.invoke(app, ["apply", str(repo), "-p", str(project)])
     assert applied.exit_code == 0 and "3 created" in applied.output, applied.output
+    with fh.connect(project) as fs:
+        declared = fs.get_feature_group("transactions").expectations
+        assert [e.name for e in declared] == ["amount_not_negative", "in_set(category)"]
+        with pytest.raises(ValidationError):  # the declared suite guards the inserts
+            fs.get_feature_group("transactions").insert(
+                [
+                    {
+                        "cc_num": 1,
+                        "ts": datetime(2026, 1, 1, tzinfo=UTC),
+                        "amount": -1.0,
+                        "category": "grocery",
+                    }
+                ]
+            )
     again = runner.invoke(app, ["plan", str(repo), "-p", str(project)])
     assert "No changes" in again.output
     reapplied = runner.invoke(app, ["apply", str(repo), "-p", str(project), "--json"])
