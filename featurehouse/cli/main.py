@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from featurehouse.cli import demo, feature_groups, feature_views, serve
+from featurehouse.cli import demo, feature_groups, feature_views, monitor, serve
 from featurehouse.errors import FeaturehouseError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(feature_groups.app, name="fg", help="Feature groups: list, show, commits, sync.")
 app.add_typer(feature_views.app, name="fv", help="Feature views and training datasets: list, show.")
+app.add_typer(monitor.app, name="monitor", help="Monitors: run, report, list.")
 app.command("demo")(demo.run)
 app.command("serve")(serve.run)
 
