@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import webbrowser
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -70,7 +71,7 @@ def report(
 def list_monitors(project: Path | None = ProjectOption, as_json: bool = JsonOption) -> None:
     """List monitors with their reference, thresholds and last run."""
     with open_store(project) as fs:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for m in fs.monitoring.list():
             runs = fs.monitoring.runs(m.name)
             rows.append(
@@ -91,8 +92,10 @@ def list_monitors(project: Path | None = ProjectOption, as_json: bool = JsonOpti
         emit_json(rows)
         return
     table = Table(title="Monitors")
-    for column in rows[0] if rows else ("name",):
-        table.add_column(column)
+    shown = ("name", "source", "reference", "thresholds", "last_run", "last_breaches")
+    for column in shown:
+        table.add_column(column, no_wrap=column == "name")
     for row in rows:
-        table.add_row(*(escape(str(v)) for v in row.values()))
+        thresholds = ", ".join(f"{k} {v:g}" for k, v in row["thresholds"].items())
+        table.add_row(*(escape(str(thresholds if c == "thresholds" else row[c])) for c in shown))
     console.print(table)

@@ -94,6 +94,7 @@ def _select_list(schema: pa.Schema, columns: Sequence[str]) -> list[str]:
             if not pa.types.is_floating(t):
                 value, nans = f"{col}::DOUBLE", "0"
             lo, hi = f"b.lo_{i}", f"b.hi_{i}"
+            # one value only (hi = lo): least() skips the null, every value lands in one bin
             bucket = f"least(floor(({value} - {lo}) / nullif({hi} - {lo}, 0) * {BINS}), {BINS - 1})"
             parts += [
                 nans,
@@ -102,7 +103,7 @@ def _select_list(schema: pa.Schema, columns: Sequence[str]) -> list[str]:
                 f"avg({value})",
                 f"stddev_samp({value})",
                 f"quantile_cont({value}, {list(QUANTILES)})",
-                f"histogram(coalesce({bucket}, 0)) FILTER (WHERE {value} IS NOT NULL)",
+                f"histogram({bucket}) FILTER (WHERE {value} IS NOT NULL)",
             ]
         elif kind == "categorical":
             top = (
@@ -198,7 +199,7 @@ def _numeric(
     if lo is None or hi is None:
         stats["histogram"] = {"edges": [], "counts": []}
     elif lo == hi:
-        stats["histogram"] = {"edges": [lo, hi], "counts": [counts[0]]}
+        stats["histogram"] = {"edges": [lo, hi], "counts": [sum(counts)]}
     else:
         edges = [lo + (hi - lo) * i / BINS for i in range(BINS)] + [hi]
         stats["histogram"] = {"edges": edges, "counts": counts}

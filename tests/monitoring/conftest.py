@@ -68,12 +68,16 @@ def log_predictions(
     at: datetime,
     drift: frozenset[str] = frozenset(),
     spread: timedelta = timedelta(minutes=50),
+    probability: bool = False,
 ) -> list[str]:
-    """Write ``n`` synthetic logged predictions with times in ``[at, at + spread)``."""
+    """Write ``n`` synthetic logged predictions with times in ``[at, at + spread)``;
+    ``probability`` logs a classifier's score (the model's sum squashed to [0, 1])."""
     rng = np.random.default_rng(seed)
     values = draw(rng, n, drift)
     rows = [{k: v[i].item() for k, v in values.items()} for i in range(n)]
     predictions = total(rows)
+    if probability:
+        predictions = [float(1 / (1 + np.exp(-(p - 100) / 10))) for p in predictions]
     ids = [uuid.UUID(int=int(x)).hex for x in rng.integers(0, 2**62, n)]
     offsets = np.sort(rng.uniform(0, spread.total_seconds(), n))
     group = predictions_group(fs, "fraud")
