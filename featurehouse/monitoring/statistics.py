@@ -1,7 +1,8 @@
-"""Descriptive statistics of a table, computed in DuckDB in one query (nothing is loaded into
-pandas): row count, and per column the count of values and nulls; for numeric columns
+"""Descriptive statistics of a table, computed in DuckDB (nothing is loaded into pandas):
+row count, and per column the count of values and nulls; for numeric columns
 min/max/mean/stddev, quantiles and an equal-width histogram; for categorical ones the
-cardinality and the most frequent values; for times the first and last.
+cardinality and the most frequent values; for times the first and last. One query reads
+every row (counts, bounds, moments), one the distributions (of a sample, for large tables).
 
 Statistics are kept in the catalog: per commit of a feature group (of the committed batch),
 on demand (of the whole table), and per split of every training dataset.
@@ -33,6 +34,7 @@ SPLIT_STATISTICS = "split_statistics"  # name "<view>:<view version>:<dataset ve
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 BINS = 20
 TOP = 10
+SAMPLE_ROWS = 100_000  # above this, distributions come from a sample of this many rows
 
 
 @dataclass(frozen=True)
@@ -77,59 +79,56 @@ def column_kind(t: pa.DataType) -> str:
     return "other"
 
 
-def _select_list(schema: pa.Schema, columns: Sequence[str]) -> list[str]:
-    """The aggregates of every column: numeric columns read their bounds from ``b``."""
+def _value_sql(t: pa.DataType, col: str) -> str:
+    """A numeric column as DOUBLE; NaN is neither a value nor a null: left out as null."""
     import pyarrow as pa
 
-    parts = ["count(*)"]
+    if pa.types.is_floating(t):
+        return f"CASE WHEN isnan({col}) THEN NULL ELSE {col} END::DOUBLE"
+    return f"{col}::DOUBLE"
+
+
+def _moments_sql(schema: pa.Schema, columns: Sequence[str], estimate: bool) -> str:
+    """Counts, NaNs, bounds, moments and cardinality over every row."""
+    import pyarrow as pa
+
+    parts = ["count(*) AS rows"]
     for i, name in enumerate(columns):
-        t = schema.field(name).type
-        col = _quote(name)
-        parts.append(f"count({col})")
+        t, col = schema.field(name).type, _quote(name)
         kind = column_kind(t)
+        parts.append(f"count({col}) AS count_{i}")
         if kind == "numeric":
-            # NaN is neither a value nor a null: counted apart, left out of the moments
-            value = f"CASE WHEN isnan({col}) THEN NULL ELSE {col} END::DOUBLE"
-            nans = f"count(*) FILTER (WHERE isnan({col}))"
-            if not pa.types.is_floating(t):
-                value, nans = f"{col}::DOUBLE", "0"
-            lo, hi = f"b.lo_{i}", f"b.hi_{i}"
-            # one value only (hi = lo): least() skips the null, every value lands in one bin
-            bucket = f"least(floor(({value} - {lo}) / nullif({hi} - {lo}, 0) * {BINS}), {BINS - 1})"
-            parts += [
-                nans,
-                f"min({value})",
-                f"max({value})",
-                f"avg({value})",
-                f"stddev_samp({value})",
-                f"quantile_cont({value}, {list(QUANTILES)})",
-                f"histogram({bucket}) FILTER (WHERE {value} IS NOT NULL)",
-            ]
-        elif kind == "categorical":
-            top = (
-                f"(SELECT list([v::VARCHAR, n::VARCHAR]) FROM (SELECT {col} AS v, count(*) AS n "
-                f"FROM t WHERE {col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP}))"
-            )
-            parts += [f"count(DISTINCT {col})", top]
+            v = _value_sql(t, col)
+            nans = f"count(*) FILTER (WHERE isnan({col}))" if pa.types.is_floating(t) else "0"
+            parts += [f"{nans} AS nans_{i}", f"min({v}) AS lo_{i}", f"max({v}) AS hi_{i}"]
+            parts += [f"avg({v}) AS mean_{i}", f"stddev_samp({v}) AS std_{i}"]
         elif kind == "time":
-            parts += [f"min({col})", f"max({col})"]
-    return parts
+            parts += [f"min({col}) AS lo_{i}", f"max({col}) AS hi_{i}"]
+        elif kind == "categorical":
+            distinct = f"approx_count_distinct({col})" if estimate else f"count(DISTINCT {col})"
+            parts.append(f"{distinct} AS cardinality_{i}")
+    return f"SELECT {', '.join(parts)} FROM t"
 
 
-def _bounds(schema: pa.Schema, columns: Sequence[str]) -> str:
-    import pyarrow as pa
-
-    parts = ["count(*) AS rows"]  # an aggregate: b has one row
+def _distribution_sql(schema: pa.Schema, columns: Sequence[str], moments: dict[str, Any]) -> str:
+    """Quantiles, histograms (between the bounds of every row) and top values, over ``s``."""
+    parts = ["count(*) AS sampled"]
     for i, name in enumerate(columns):
-        t = schema.field(name).type
-        if column_kind(t) != "numeric":
-            continue
-        col = _quote(name)
-        value = f"{col}::DOUBLE"
-        if pa.types.is_floating(t):
-            value = f"CASE WHEN isnan({col}) THEN NULL ELSE {col} END::DOUBLE"
-        parts += [f"min({value}) AS lo_{i}", f"max({value}) AS hi_{i}"]
-    return ", ".join(parts)
+        t, col = schema.field(name).type, _quote(name)
+        kind = column_kind(t)
+        if kind == "numeric" and moments[f"lo_{i}"] is not None:
+            v = _value_sql(t, col)
+            lo, hi = float(moments[f"lo_{i}"]), float(moments[f"hi_{i}"])
+            scale = BINS / (hi - lo) if hi > lo else 0.0  # one value only: every value in bin 0
+            bucket = f"least(floor(({v} - {lo!r}) * {scale!r}), {BINS - 1})"
+            parts.append(f"quantile_cont({v}, {list(QUANTILES)}) AS quantiles_{i}")
+            parts.append(f"histogram({bucket}) FILTER (WHERE {v} IS NOT NULL) AS histogram_{i}")
+        elif kind == "categorical":
+            parts.append(
+                f"(SELECT list([x::VARCHAR, n::VARCHAR]) FROM (SELECT {col} AS x, count(*) AS n "
+                f"FROM s WHERE {col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP})) AS top_{i}"
+            )
+    return f"SELECT {', '.join(parts)} FROM s"
 
 
 _local = threading.local()
@@ -147,39 +146,66 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 
 def compute(data: pa.Table | ds.Dataset, columns: Sequence[str] | None = None) -> TableStatistics:
-    """Statistics of ``columns`` (default: all) of an Arrow table or dataset, in one query."""
+    """Statistics of ``columns`` (default: all) of an Arrow table or dataset, in two queries.
+
+    Above ``SAMPLE_ROWS`` rows, quantiles, histograms and top values come from a
+    seeded random sample of that many rows and the cardinality is estimated (HyperLogLog), which
+    keeps per-commit statistics cheap; counts, nulls, bounds and moments are always exact.
+    """
+    import numpy as np
+
     schema = data.schema
     names = list(columns) if columns is not None else list(schema.names)
-    sql = (
-        f"WITH b AS (SELECT {_bounds(schema, names)} FROM t) "
-        f"SELECT {', '.join(_select_list(schema, names))} FROM t, b"
-    )
+    rows = data.num_rows if hasattr(data, "num_rows") else data.count_rows()
+    large = rows > SAMPLE_ROWS
+    sample = data
+    if large:  # a seeded sample: the same data gives the same statistics
+        index = np.sort(np.random.default_rng(0).choice(rows, SAMPLE_ROWS, replace=False))
+        sample = data.take(index)
     con = _connection().cursor()
     try:
         con.register("t", data)
-        row = con.execute(sql).fetchone()
+        con.register("s", sample)
+        result = _fetch(con, _moments_sql(schema, names, estimate=large))
+        result.update(_fetch(con, _distribution_sql(schema, names, result)))
     finally:
         con.close()
-    assert row is not None
-    values = iter(row)
-    row_count = int(next(values))
+    row_count = int(result["rows"])
+    sampled = int(result["sampled"]) if large else None
     out: dict[str, dict[str, Any]] = {}
-    for name in names:
+    for i, name in enumerate(names):
         kind = column_kind(schema.field(name).type)
-        count = int(next(values))
+        count = int(result[f"count_{i}"])
         stats: dict[str, Any] = {"kind": kind, "count": count, "nulls": row_count - count}
         if kind == "numeric":
-            nans, lo, hi, mean, std, quantiles, histogram = (next(values) for _ in range(7))
-            stats.update(_numeric(int(nans), lo, hi, mean, std, quantiles, histogram))
+            stats.update(
+                _numeric(
+                    int(result[f"nans_{i}"]),
+                    result[f"lo_{i}"],
+                    result[f"hi_{i}"],
+                    result[f"mean_{i}"],
+                    result[f"std_{i}"],
+                    result.get(f"quantiles_{i}"),
+                    result.get(f"histogram_{i}"),
+                )
+            )
         elif kind == "categorical":
-            cardinality, top = next(values), next(values)
-            stats["cardinality"] = int(cardinality)
-            stats["top"] = [[_value(v, schema.field(name).type), int(n)] for v, n in top or []]
+            stats["cardinality"] = int(result[f"cardinality_{i}"])
+            top = result[f"top_{i}"] or []
+            stats["top"] = [[_value(v, schema.field(name).type), int(n)] for v, n in top]
         elif kind == "time":
-            lo, hi = next(values), next(values)
-            stats.update(min=_iso(lo), max=_iso(hi))
+            stats.update(min=_iso(result[f"lo_{i}"]), max=_iso(result[f"hi_{i}"]))
+        if sampled is not None and kind in ("numeric", "categorical"):
+            stats["sampled_rows"] = sampled
         out[name] = stats
     return TableStatistics(row_count, out, datetime.now(UTC))
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any]:
+    cursor = con.execute(sql)
+    row = cursor.fetchone()
+    assert row is not None and cursor.description is not None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
 def _numeric(

@@ -12,7 +12,7 @@ import pytest
 
 import featurehouse as fh
 from featurehouse.errors import NotFoundError
-from featurehouse.monitoring.statistics import BINS, QUANTILES, compute
+from featurehouse.monitoring.statistics import BINS, QUANTILES, SAMPLE_ROWS, compute
 
 from .conftest import T0
 
@@ -112,8 +112,19 @@ def test_kept_per_commit_on_demand_and_per_training_split(fs: fh.FeatureStore) -
         td.split_statistics("valid")
 
 
-def test_statistics_of_a_million_rows_are_computed_without_pandas() -> None:
-    table = pa.table({"v": np.arange(1_000_000, dtype=np.float64)})
+def test_a_large_table_describes_distributions_from_a_sample() -> None:
+    n = 1_000_000
+    words = np.array([f"w{i % 1_000}" for i in range(n)])
+    table = pa.table({"v": np.arange(n, dtype=np.float64), "w": words})
     stats = compute(table)
-    assert stats["v"]["histogram"]["counts"] == [50_000] * BINS
-    assert stats["v"]["quantiles"]["0.5"] == pytest.approx(499_999.5)
+    v, w = stats["v"], stats["w"]
+    assert (v["count"], v["min"], v["max"]) == (n, 0.0, n - 1.0)  # exact over every row
+    assert v["mean"] == pytest.approx((n - 1) / 2, rel=1e-12)
+    assert v["sampled_rows"] == w["sampled_rows"] == SAMPLE_ROWS
+    assert sum(v["histogram"]["counts"]) == SAMPLE_ROWS
+    share = SAMPLE_ROWS / BINS
+    assert all(0.9 * share < c < 1.1 * share for c in v["histogram"]["counts"])
+    assert v["quantiles"]["0.5"] == pytest.approx(n / 2, rel=0.01)
+    assert w["cardinality"] == pytest.approx(1_000, rel=0.05)  # estimated
+    again = compute(table)  # a seeded sample: the same distributions every time
+    assert again["v"]["histogram"] == v["histogram"] and again["w"]["top"] == w["top"]
