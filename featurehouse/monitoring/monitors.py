@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import Entry
-from featurehouse.errors import DataError
+from featurehouse.errors import DataError, NotFoundError
 from featurehouse.monitoring.drift import (
     CATEGORICAL_METRICS,
     NUMERIC_METRICS,
@@ -159,7 +159,10 @@ def _current_rows(
     if monitor.deployment is None:
         table = view.training_data(start=start, end=end).to_arrow()
         return {f: table.column(f).to_pylist() for f in monitor.features}, None
-    logs = prediction_log(store, monitor.deployment, start, end)
+    try:
+        logs = prediction_log(store, monitor.deployment, start, end)
+    except NotFoundError:  # nothing served yet: an empty window, not a failed run
+        return {f: [] for f in monitor.features}, []
     vectors = [json.loads(v) for v in logs.column("features").to_pylist()]
     columns = {f: [v.get(f) for v in vectors] for f in monitor.features}
     return columns, logs.column("prediction").to_pylist()
@@ -196,7 +199,7 @@ def samples(
                 _values(kind, reference.column(feature).to_pylist()),
                 _values(kind, current[feature]),
             )
-    if predictions is not None and rows:
+    if predictions is not None and any(p is not None for p in predictions):  # numeric ones
         out[PREDICTION] = FeatureSample(
             "numeric",
             _values("numeric", _reference_predictions(store, monitor, view, reference)),

@@ -4,7 +4,7 @@ outcomes and training/serving skew of a deployment."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -96,13 +96,17 @@ class Monitoring:
             "deployment": deployment,
             "webhook": webhook,
         }
+        return Monitor.from_entry(self._create_next(MONITOR, name, lambda _: body))
+
+    def _create_next(self, kind: str, name: str, body: Callable[[int], dict[str, Any]]) -> Entry:
+        """Create the next version of ``name``; a concurrent writer may take a number first."""
         for _ in range(20):
-            version = max((e.version for e in self._catalog.list(MONITOR, name)), default=0) + 1
+            version = max((e.version for e in self._catalog.list(kind, name)), default=0) + 1
             try:
-                return Monitor.from_entry(self._catalog.create(MONITOR, name, version, body))
+                return self._catalog.create(kind, name, version, body(version))
             except AlreadyExistsError:
-                continue  # another process took this version number
-        raise AlreadyExistsError(f"monitor {name!r}: could not number a new version", obj=name)
+                continue
+        raise AlreadyExistsError(f"{kind} {name!r}: could not number a new version", obj=name)
 
     def get(self, name: str) -> Monitor:
         return Monitor.from_entry(self._catalog.get(MONITOR, name))
@@ -126,20 +130,16 @@ class Monitoring:
 
     def _run_one(self, monitor: Monitor, start: Any, end: Any) -> MonitorRun:
         run, found = run_monitor(self._store, monitor, start, end)
-        history = self.runs(monitor.name)
-        for _ in range(20):
-            number = (history[-1].run if history else 0) + 1
-            path = self._store.settings.home / "monitoring" / monitor.name / f"run-{number}.html"
+        home = self._store.settings.home
+
+        def numbered(number: int) -> dict[str, Any]:
+            path = home / "monitoring" / monitor.name / f"run-{number}.html"
+            nonlocal run
             run = replace(run, run=number, report_path=path)
-            try:
-                entry = self._catalog.create(MONITOR_RUN, monitor.name, number, run.to_json())
-                break
-            except AlreadyExistsError:
-                history = self.runs(monitor.name)  # a concurrent run took the number
-        else:
-            raise AlreadyExistsError(
-                f"monitor {monitor.name!r}: could not number a new run", obj=monitor.name
-            )
+            return run.to_json()
+
+        entry = self._create_next(MONITOR_RUN, monitor.name, numbered)
+        history = self.runs(monitor.name)[:-1]
         if run.breaches:
             run.webhook = raise_alert(self._catalog, run, monitor.webhook)
             self._catalog.update(entry, run.to_json())

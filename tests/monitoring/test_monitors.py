@@ -29,13 +29,17 @@ def flagged(run: Any) -> set[str]:
 def test_no_drift_flags_nothing_and_drift_flags_exactly_the_shifted_features(
     fs: fh.FeatureStore, monitored: dict[str, Any]
 ) -> None:
+    fs.monitoring.create("early", deployment="fraud", reference=monitored["td"])
+    (empty,) = fs.monitoring.run()  # nothing logged yet: an empty run, not an error
+    assert (empty.rows, empty.drift, empty.breaches) == (0, {}, [])
+    assert "no data in the window" in empty.report_path.read_text()
     log_predictions(fs, 1_500, seed=1, at=DAY1)
     log_predictions(fs, 1_500, seed=2, at=DAY2, drift=frozenset({"amount", "country"}))
     mon = fs.monitoring.create(
         "fraud_inputs", deployment="fraud", reference=monitored["td"], thresholds=THRESHOLDS
     )
     assert mon.features == ("amount", "age", "score", "country", "device")
-    (calm,) = fs.monitoring.run(start=DAY1, end=DAY1 + timedelta(hours=1))
+    (calm,) = fs.monitoring.run(DAY1, DAY1 + timedelta(hours=1), name="fraud_inputs")
     assert calm.rows == 1_500 and calm.breaches == []
     assert set(calm.drift) == {"amount", "age", "score", "country", "device", "prediction"}
     assert set(calm.drift["country"]) == {"psi", "chi2", "chi2_pvalue", "js"}
