@@ -10,6 +10,7 @@ architecture, embedded by default (SQLite, Delta Lake, DuckDB).
 Importing this package loads no heavy library; they load when first used.
 """
 
+from featurehouse import repo as repo
 from featurehouse.errors import FeaturehouseError
 from featurehouse.feature_group import Commit, FeatureGroup
 from featurehouse.feature_view import FeatureView
@@ -19,6 +20,7 @@ from featurehouse.store import FeatureStore, connect
 from featurehouse.training_dataset import TrainingDataset
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import on_demand
+from featurehouse.validation import expect
 from featurehouse.writer import WriteResult
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "Transform",
     "WriteResult",
     "connect",
+    "expect",
     "on_demand",
 ]
 __version__ = "0.1.0"

@@ -4,6 +4,7 @@
     ├── InvalidNameError      (ValueError) a name that is not a valid identifier
     ├── SchemaError           (ValueError) data or a schema that does not fit
     ├── DataError             (ValueError) bad values: null keys, empty inserts, bad keys
+    │   └── ValidationError                rows that fail a feature group's expectations
     ├── NotFoundError         (KeyError)   an unknown object or version
     ├── AlreadyExistsError    (ValueError) creating an object that exists
     ├── ConflictError                      a concurrent change won; retrying can help
@@ -29,6 +30,7 @@ __all__ = [
     "MissingDependencyError",
     "NotFoundError",
     "SchemaError",
+    "ValidationError",
 ]
 
 
@@ -67,6 +69,17 @@ class SchemaError(FeaturehouseError, ValueError):
 
 class DataError(FeaturehouseError, ValueError):
     """Values are not acceptable: null keys, an empty insert, malformed keys."""
+
+
+class ValidationError(DataError):
+    """A batch failed its feature group's expectations and nothing was written.
+
+    ``report`` is the stored validation report (per-expectation results, rows failed).
+    """
+
+    def __init__(self, message: str, *, report: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.report = report
 
 
 class NotFoundError(FeaturehouseError, KeyError):

@@ -13,9 +13,14 @@ from featurehouse.frames import Result
 from featurehouse.ingest import prepare_batch
 from featurehouse.online.base import Key, Row
 from featurehouse.online_sync import rebuild_online, sync_online
-from featurehouse.query import Query, Selection
+from featurehouse.query import Query, select
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.types import as_utc
+from featurehouse.validation import quarantine
+from featurehouse.validation.expectation import Expectation
+from featurehouse.validation.gate import check_insert
+from featurehouse.validation.report import ValidationReport, list_reports
+from featurehouse.validation.suite import ExpectationSuite, current_suite, save_suite
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -88,13 +93,11 @@ class FeatureGroup:
 
     def select(self, features: Sequence[str]) -> Query:
         """A query of these features, to join and to make a feature view of."""
-        if isinstance(features, str):
-            features = [features]
-        return Query(Selection(self.name, self.version, tuple(features)))
+        return select(self.name, self.version, features)
 
     def select_all(self) -> Query:
         """A query of every feature (the columns other than the key and event time)."""
-        return Query(Selection(self.name, self.version))
+        return select(self.name, self.version)
 
     def refresh(self) -> FeatureGroup:
         """Reload the definition from the catalog (another process may have grown the schema)."""
@@ -104,17 +107,23 @@ class FeatureGroup:
 
     # -- writing -------------------------------------------------------------------
 
-    def insert(self, data: Any) -> writer.WriteResult:
+    def insert(self, data: Any, *, on_invalid: str | None = None) -> writer.WriteResult:
         """Upsert rows on (primary key, event time): pandas, polars, Arrow or a list of dicts.
 
         A row with the key and event time of a stored row replaces it; within the batch
         the last duplicate wins. Naive timestamps are taken as UTC. New nullable columns
         grow the schema in place. Bad data raises before anything is written.
+
+        The group's expectations are checked before the commit; ``on_invalid`` ("raise" or
+        "quarantine") overrides the group's policy for this insert.
         """
         self.refresh()
         batch = prepare_batch(self._spec, data, self._services.engine)
-        self._spec, result = writer.insert(self._services, self._spec, batch)
-        return result
+        checked = check_insert(self._services, self._spec, batch, on_invalid)
+        result = None
+        if checked.batch is not None:
+            self._spec, result = writer.insert(self._services, self._spec, checked.batch)
+        return checked.finish(result)
 
     def delete(self, keys: Any = None, *, where: str | None = None) -> writer.WriteResult:
         """Delete all rows of ``keys`` (dicts or a DataFrame of key columns, optionally with
@@ -137,6 +146,36 @@ class FeatureGroup:
         if rebuild:
             return rebuild_online(self._services, self._spec, table)
         return sync_online(self._services, self._spec, table)
+
+    # -- validation ----------------------------------------------------------------
+
+    @property
+    def expectations(self) -> list[Expectation]:
+        """The expectations every insert is checked against (the latest suite)."""
+        suite = current_suite(self._services.catalog, self._spec)
+        return [] if suite is None else suite.expectations
+
+    def set_expectations(
+        self, expectations: Sequence[Expectation], *, on_invalid: str | None = None
+    ) -> ExpectationSuite:
+        """Replace the expectations (a new suite version); ``on_invalid`` ("raise" or
+        "quarantine") sets the group's policy, None keeps it."""
+        self.refresh()
+        return save_suite(self._services.catalog, self._spec, expectations, on_invalid)
+
+    def validation_reports(self) -> list[ValidationReport]:
+        """Every validation report of this group, oldest first."""
+        return list_reports(self._services.catalog, self._spec)
+
+    def read_quarantine(self, report: int | None = None, *, reasons: bool = True) -> Result:
+        """Quarantined rows (of one report), with the expectations each failed and the
+        report's number; ``reasons=False`` gives the group's columns only, ready to fix and
+        insert again."""
+        return Result(quarantine.read(self._services, self._spec, report, reasons))
+
+    def clear_quarantine(self, report: int | None = None) -> int:
+        """Delete quarantined rows (of one report, or all), e.g. once fixed and re-inserted."""
+        return quarantine.clear(self._services, self._spec, report)
 
     # -- reading -------------------------------------------------------------------
 

@@ -125,5 +125,12 @@ class Query:
         )
 
 
+def select(group: str, version: int, features: Sequence[str] | None = None) -> Query:
+    """A query of ``features`` of one feature group version (every feature when None)."""
+    if isinstance(features, str):
+        features = [features]
+    return Query(Selection(group, version, None if features is None else tuple(features)))
+
+
 def _names(value: str | Sequence[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)

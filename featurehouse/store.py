@@ -21,6 +21,8 @@ from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
 from featurehouse.types import check_column_names, check_object_name, check_schema
+from featurehouse.validation.expectation import Expectation, check_suite
+from featurehouse.validation.suite import check_policy, save_suite
 from featurehouse.view_plan import pinned_query
 
 if TYPE_CHECKING:
@@ -140,11 +142,14 @@ class FeatureStore:
         ttl: timedelta | float | None = None,
         owner: str | None = None,
         schema: pa.Schema | None = None,
+        expectations: Sequence[Expectation] = (),
+        on_invalid: str = "raise",
     ) -> FeatureGroup:
         """Define a feature group. ``version`` defaults to one above the latest.
 
         The schema is inferred from the first insert when not given. ``ttl`` (a timedelta
-        or seconds) makes older rows count as absent.
+        or seconds) makes older rows count as absent. ``expectations`` are checked on every
+        insert; ``on_invalid`` says what a failing batch does ("raise" or "quarantine").
         """
         check_object_name("feature group", name)
         label = f"{name}:{version if version is not None else 'new'}"
@@ -191,6 +196,8 @@ class FeatureStore:
             spec = spec.with_schema(
                 check_schema(f"feature group {spec.label}", schema, primary_key, event_time)
             )
+        check_suite(f"feature group {spec.label}", list(expectations), spec.schema)
+        check_policy(f"feature group {spec.label}", on_invalid)
         try:
             entry = self._services.catalog.create(FEATURE_GROUP, name, version, spec.to_body())
         except AlreadyExistsError as exc:
@@ -201,6 +208,8 @@ class FeatureStore:
             ) from exc
         if spec.schema is not None:
             self._services.offline.create(spec.table_id, spec.schema, change_feed=spec.online)
+        if expectations or on_invalid != "raise":
+            save_suite(self._services.catalog, spec, expectations, on_invalid)
         return FeatureGroup(self._services, FeatureGroupSpec.from_entry(entry))
 
     def create_feature_view(

@@ -34,7 +34,9 @@ COMMIT_ATTEMPTS = 20
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one write did. ``version`` is the offline (Delta) version it committed."""
+    """What one write did. ``version`` is the offline (Delta) version it committed (the
+    version it read when it committed nothing). ``rows_quarantined`` failed the group's
+    expectations and went to its quarantine; ``validation_report`` numbers the report."""
 
     feature_group: str
     version: int
@@ -45,6 +47,8 @@ class WriteResult:
     online_rows_written: int = 0
     added_columns: tuple[str, ...] = ()
     attempts: int = 1
+    rows_quarantined: int = 0
+    validation_report: int | None = None
 
 
 def with_commit_retry(obj: str, commit: Callable[[], T]) -> tuple[T, int]:
@@ -88,7 +92,7 @@ def insert(
 
     (table, version, inserted, updated), attempts = with_commit_retry(spec.label, commit)
     if spec.schema is None or batch.added_columns:
-        spec = _record_schema(services, spec, batch.schema)
+        spec = record_schema(services, spec, batch.schema)
     online_rows = sync_online(services, spec, table, up_to=version, own=(version, batch.table))
     record_commit(services, spec, version, batch.table)
     return spec, WriteResult(
@@ -126,7 +130,7 @@ def _cannot_match(
     return matches == 0
 
 
-def _record_schema(
+def record_schema(
     services: Services, spec: FeatureGroupSpec, schema: pa.Schema
 ) -> FeatureGroupSpec:
     """Store the first or grown schema; a concurrent writer may have grown it further."""

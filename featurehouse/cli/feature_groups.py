@@ -10,10 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store
+from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store, rows_table
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
+COLUMNS = ("name", "version", "primary_key", "event_time", "online", "columns", "description")
 
 
 @app.command("list")
@@ -36,20 +37,7 @@ def list_groups(project: Path | None = ProjectOption, as_json: bool = JsonOption
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="Feature groups")
-    for column in (
-        "name",
-        "version",
-        "primary_key",
-        "event_time",
-        "online",
-        "columns",
-        "description",
-    ):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(", ".join(v) if isinstance(v, list) else str(v) for v in row.values()))
-    console.print(table)
+    console.print(rows_table("Feature groups", COLUMNS, rows))
 
 
 @app.command("show")
@@ -116,6 +104,63 @@ def sync_online(
     with open_store(project) as fs:
         written = fs.get_feature_group(name, version).sync_online(rebuild=rebuild)
     console.print(f"{written} online row(s) written")
+
+
+@app.command("validations")
+def validations(
+    name: str,
+    version: int | None = typer.Option(None, help="Version (default: the latest)."),
+    project: Path | None = ProjectOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The validation reports of a feature group, oldest first."""
+    with open_store(project) as fs:
+        reports = fs.get_feature_group(name, version).validation_reports()
+    if as_json:
+        emit_json([r.to_json() for r in reports])
+        return
+    table = Table(title="Validation reports")
+    for column in ("report", "time", "suite", "policy", "rows", "failed", "quarantined"):
+        table.add_column(column)
+    table.add_column("commit")
+    table.add_column("failed expectations")
+    for r in reports:
+        table.add_row(
+            str(r.number),
+            r.time.isoformat(timespec="seconds"),
+            str(r.suite_version),
+            r.on_invalid,
+            str(r.rows_checked),
+            str(r.rows_failed),
+            str(r.rows_quarantined),
+            "-" if r.commit_version is None else str(r.commit_version),
+            escape(", ".join(r.failed_expectations)) or "[green]passed[/green]",
+        )
+    console.print(table)
+
+
+@app.command("quarantine")
+def quarantine(
+    name: str,
+    version: int | None = typer.Option(None, help="Version (default: the latest)."),
+    report: int | None = typer.Option(None, help="Only the rows of this validation report."),
+    limit: int = typer.Option(50, help="Rows to show at most."),
+    project: Path | None = ProjectOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Rows quarantined by failed expectations, with the expectations each failed."""
+    with open_store(project) as fs:
+        rows = fs.get_feature_group(name, version).read_quarantine(report).to_arrow()
+    shown = rows.slice(0, limit).to_pylist()
+    if as_json:
+        emit_json(shown)
+        return
+    table = Table(title=f"Quarantine: {len(shown)} of {rows.num_rows} row(s)")
+    for column in rows.column_names:
+        table.add_column(column)
+    for row in shown:
+        table.add_row(*(escape(str(v)) for v in row.values()))
+    console.print(table)
 
 
 def _commit_table(history: list[Any]) -> Table:

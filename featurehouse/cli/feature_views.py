@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store
+from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store, rows_table
+from featurehouse.cli.training_datasets import COLUMNS as TRAINING_COLUMNS
+from featurehouse.cli.training_datasets import dataset_info
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
+COLUMNS = ("name", "version", "keys", "features", "labels", "groups", "description")
 
 
 @app.command("list")
@@ -34,12 +35,7 @@ def list_views(project: Path | None = ProjectOption, as_json: bool = JsonOption)
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="Feature views")
-    for column in ("name", "version", "keys", "features", "labels", "groups", "description"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(", ".join(v) if isinstance(v, list) else str(v) for v in row.values()))
-    console.print(table)
+    console.print(rows_table("Feature views", COLUMNS, rows))
 
 
 @app.command("show")
@@ -53,16 +49,7 @@ def show(
     with open_store(project) as fs:
         view = fs.get_feature_view(name, version)
         datasets = view.list_training_datasets()
-    trainings: list[dict[str, Any]] = [
-        {
-            "version": d.version,
-            "rows": d.rows,
-            "group_versions": d.group_versions,
-            "created_at": d.created_at.isoformat(),
-            "description": d.description,
-        }
-        for d in datasets
-    ]
+    trainings = [dataset_info(d) for d in datasets]
     info = {
         "name": view.name,
         "version": view.version,
@@ -80,14 +67,4 @@ def show(
     console.print(f"[bold]{view.name}[/bold] version {view.version}: {view.description}")
     console.print(f"keys {view.keys}, event time {view.event_time!r}, labels {view.labels}")
     console.print(f"features ({len(view.features)}): {', '.join(view.features)}")
-    table = Table(
-        "version", "rows per split", "group versions read", "created", title="Training datasets"
-    )
-    for d in trainings:
-        table.add_row(
-            str(d["version"]),
-            ", ".join(f"{k}={v}" for k, v in d["rows"].items()),
-            ", ".join(f"{k}@{v}" for k, v in d["group_versions"].items()),
-            d["created_at"][:19],
-        )
-    console.print(table)
+    console.print(rows_table("Training datasets", TRAINING_COLUMNS, trainings))

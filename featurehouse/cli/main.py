@@ -8,7 +8,17 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from featurehouse.cli import demo, feature_groups, feature_views, monitor, serve
+from featurehouse.cli import (
+    demo,
+    deployments,
+    feature_groups,
+    feature_views,
+    models,
+    monitor,
+    repo,
+    serve,
+    training_datasets,
+)
 from featurehouse.errors import FeaturehouseError
 
 app = typer.Typer(
@@ -17,8 +27,19 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-app.add_typer(feature_groups.app, name="fg", help="Feature groups: list, show, commits, sync.")
+app.add_typer(
+    feature_groups.app,
+    name="fg",
+    help="Feature groups: list, show, commits, sync, validations, quarantine.",
+)
 app.add_typer(feature_views.app, name="fv", help="Feature views and training datasets: list, show.")
+app.add_typer(training_datasets.app, name="td", help="Training datasets: list, show.")
+app.add_typer(models.app, name="model", help="Models: versions, metrics, aliases, lineage.")
+app.add_typer(deployments.app, name="deployment", help="Deployments: list, show revisions.")
+app.command("plan")(repo.plan)
+app.command("apply")(repo.apply)
+app.command("init")(repo.init)
+app.command("batch-predict")(deployments.batch_predict)
 app.add_typer(monitor.app, name="monitor", help="Monitors: run, report, list.")
 app.command("demo")(demo.run)
 app.command("serve")(serve.run)

@@ -8,6 +8,7 @@ commits it missed.
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -189,6 +190,43 @@ class DeltaOfflineStore:
             return run(properties), commit_id
         except Exception as exc:
             raise _translate(table.table_uri, exc) from exc
+
+    def add_columns(self, table_id: str, fields: list[pa.Field]) -> None:
+        """Grow a table's schema by nullable columns (no data is rewritten)."""
+        import pyarrow as pa
+        from deltalake import Schema
+
+        table = self.open(table_id)
+        present = set(table.schema().to_arrow().names)
+        new = [f for f in fields if f.name not in present]
+        if new:
+            delta_fields = Schema.from_arrow(pa.schema(new)).fields
+            self._commit(
+                table,
+                {"fh.operation": "add columns"},
+                lambda props: table.alter.add_columns(delta_fields, commit_properties=props),
+            )
+
+    def enable_change_feed(self, table_id: str) -> None:
+        """Record the rows each later commit changes (a group that becomes online needs it)."""
+        table = self.open(table_id)
+        if table.metadata().configuration.get(CHANGE_FEED) != "true":
+            self._commit(
+                table,
+                {"fh.operation": "enable change feed"},
+                lambda props: table.alter.set_table_properties(
+                    {CHANGE_FEED: "true"}, commit_properties=props
+                ),
+            )
+
+    def drop(self, table_id: str) -> None:
+        """Delete a table and its files (local storage only, for now)."""
+        if "://" in self._root:
+            raise BackendError(
+                f"{table_id}: dropping tables on object storage is not supported yet",
+                obj=table_id,
+            )
+        shutil.rmtree(self.uri(table_id), ignore_errors=True)
 
     def history(self, table: DeltaTable, limit: int | None = None) -> list[dict[str, Any]]:
         """Commits, newest first, as Delta records them."""
