@@ -25,6 +25,7 @@ from featurehouse.validation.suite import ExpectationSuite, current_suite, save_
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from featurehouse.monitoring.statistics import TableStatistics
     from featurehouse.services import Services
 
 
@@ -230,6 +231,17 @@ class FeatureGroup:
         key_list = [keys] if single else keys
         rows = read_online(self._services, spec, [self._key(k) for k in key_list])
         return rows[0] if single else rows
+
+    def statistics(self, commit: int | None = None) -> TableStatistics:
+        """Statistics of the whole table as it is now (computed in DuckDB, kept per offline
+        version), or of the batch written by the commit of offline version ``commit``."""
+        from featurehouse.monitoring import statistics
+
+        if self._spec.schema is None:
+            raise NotFoundError(f"feature group {self._spec.label} has no data yet", obj=self.name)
+        if commit is not None:
+            return statistics.commit_statistics(self._services, self._spec, commit)
+        return statistics.table_statistics(self._services, self._spec)
 
     def commits(self) -> list[Commit]:
         """The offline history, oldest first, with the rows each commit changed."""

@@ -14,6 +14,7 @@ from featurehouse import view_reader
 from featurehouse.catalog.base import Entry, JsonBody, update_with_retry
 from featurehouse.errors import AlreadyExistsError, DataError, SchemaError
 from featurehouse.frames import Result, to_arrow
+from featurehouse.monitoring.statistics import record_splits
 from featurehouse.query import Query
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.training_dataset import (
@@ -301,6 +302,7 @@ class FeatureView:
                 self._services.offline.write_new(
                     table_id(self.name, self.version, version, split), part
                 )
+            record_splits(self._services, self.name, self.version, version, parts)
             return self._dataset(entry)
         raise AlreadyExistsError(
             f"{self._obj}: could not number a new training dataset", obj=self.label

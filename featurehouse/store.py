@@ -28,6 +28,8 @@ from featurehouse.view_plan import pinned_query
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from featurehouse.monitoring.service import Monitoring
+
 
 def connect(
     home: str | os.PathLike[str] | None = None,
@@ -73,6 +75,13 @@ class FeatureStore:
         """Deployment revisions: what serves under each name."""
         return Deployments(self._services, self.models)
 
+    @cached_property
+    def monitoring(self) -> Monitoring:
+        """Monitors of drift with alerts and reports, outcome metrics, and skew."""
+        from featurehouse.monitoring.service import Monitoring
+
+        return Monitoring(self, self._services)
+
     def deploy(
         self,
         name: str,
@@ -107,6 +116,18 @@ class FeatureStore:
         from featurehouse.serving.prediction_log import log_outcomes
 
         return log_outcomes(self, deployment, outcomes)
+
+    def predictions_with_outcomes(
+        self,
+        deployment: str,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+    ) -> Result:
+        """The predictions a deployment logged in ``[start, end)``, each with its latest
+        outcome (``outcome``, ``outcome_ts``; null while none is logged), by time."""
+        from featurehouse.monitoring.outcomes import predictions_with_outcomes
+
+        return Result(predictions_with_outcomes(self, deployment, start, end))
 
     def create_feature_group(
         self,

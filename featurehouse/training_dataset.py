@@ -17,6 +17,7 @@ from featurehouse.transforms.base import Transform
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from featurehouse.monitoring.statistics import TableStatistics
     from featurehouse.services import Services
 
 TRAINING_DATASET = "training_dataset"
@@ -47,14 +48,8 @@ class TrainingDataset:
         ``transformed`` applies the statistics fitted on this dataset's train split."""
         import pyarrow as pa
 
-        if split is not None and split not in self.rows:
-            raise NotFoundError(
-                f"training dataset {self.feature_view}:{self.feature_view_version} version "
-                f"{self.version} has no split {split!r}; it has {self.splits}",
-                obj=self.feature_view,
-                expected=self.splits,
-                received=split,
-            )
+        if split is not None:
+            self._check_split(split)
         names = [split] if split is not None else self.splits
         tables = [
             self.services.offline.open(self._table_id(name)).to_pyarrow_table() for name in names
@@ -63,6 +58,26 @@ class TrainingDataset:
         if transformed:
             table = transform_table(table, self.transforms, self.statistics)
         return Result(table)
+
+    def split_statistics(self, split: str = "train") -> TableStatistics:
+        """Statistics of one split (row count, nulls, moments, quantiles, histograms, top
+        values), computed when the dataset was created."""
+        from featurehouse.monitoring.statistics import split_statistics
+
+        self._check_split(split)
+        return split_statistics(
+            self.services, self.feature_view, self.feature_view_version, self.version, split
+        )
+
+    def _check_split(self, split: str) -> None:
+        if split not in self.rows:
+            raise NotFoundError(
+                f"training dataset {self.feature_view}:{self.feature_view_version} version "
+                f"{self.version} has no split {split!r}; it has {self.splits}",
+                obj=self.feature_view,
+                expected=self.splits,
+                received=split,
+            )
 
     def _table_id(self, split: str) -> str:
         return table_id(self.feature_view, self.feature_view_version, self.version, split)

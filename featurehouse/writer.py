@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from featurehouse.catalog.base import JsonBody, update_with_retry
 from featurehouse.errors import ConflictError, DataError, SchemaError
 from featurehouse.ingest import PreparedBatch, conform_keys
+from featurehouse.monitoring.statistics import record_commit
 from featurehouse.online_sync import sync_online
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.types import schema_from_json, schema_to_json
@@ -93,6 +94,7 @@ def insert(
     if spec.schema is None or batch.added_columns:
         spec = record_schema(services, spec, batch.schema)
     online_rows = sync_online(services, spec, table, up_to=version, own=(version, batch.table))
+    record_commit(services, spec, version, batch.table)
     return spec, WriteResult(
         feature_group=spec.label,
         version=version,

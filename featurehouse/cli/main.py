@@ -14,6 +14,7 @@ from featurehouse.cli import (
     feature_groups,
     feature_views,
     models,
+    monitor,
     repo,
     run,
     serve,
@@ -40,6 +41,7 @@ app.command("plan")(repo.plan)
 app.command("apply")(repo.apply)
 app.command("init")(repo.init)
 app.command("batch-predict")(deployments.batch_predict)
+app.add_typer(monitor.app, name="monitor", help="Monitors: run, report, list.")
 app.command("demo")(demo.run)
 app.command("serve")(serve.run)
 app.command("run")(run.run)
