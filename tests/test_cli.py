@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import featurehouse as fh
 from featurehouse.cli.main import app
+from featurehouse.cli.statistics import sparkline
 
 runner = CliRunner()
 
@@ -50,6 +53,31 @@ def test_list_and_show_as_json(demo_project: Path) -> None:
         "credit_limit",
     ]
     assert [c["rows_inserted"] for c in info["commits"]][-1] == 300
+
+
+def test_show_and_stats_give_statistics_of_the_data(demo_project: Path) -> None:
+    with fh.connect(demo_project) as fs:
+        fg = fs.get_feature_group("card_profiles")
+        ages = np.array(fg.read().to_arrow()["age"].to_numpy(), dtype=float)
+        last_commit = fg.commits()[-1].version
+    shown = runner.invoke(app, ["fg", "show", "card_profiles", "-p", str(demo_project), "--json"])
+    stats = json.loads(shown.output)["statistics"]
+    assert stats["row_count"] == len(ages) == 300
+    age = stats["columns"]["age"]
+    assert (age["min"], age["max"]) == (ages.min(), ages.max())
+    assert age["mean"] == pytest.approx(ages.mean())
+    assert sum(age["histogram"]["counts"]) == len(ages)
+    assert "cc_num" not in stats["columns"]  # the key is no feature
+    command = ["fg", "stats", "card_profiles", "--commit", str(last_commit)]
+    batch = json.loads(runner.invoke(app, [*command, "-p", str(demo_project), "--json"]).output)
+    assert batch["row_count"] == 300 and batch["columns"]["age"]["max"] == ages.max()
+    table = runner.invoke(app, ["fg", "show", "card_profiles", "-p", str(demo_project)])
+    assert table.exit_code == 0 and "Statistics of all 300 rows" in table.output
+
+
+def test_a_sparkline_has_one_bar_per_bin_scaled_to_the_fullest() -> None:
+    assert sparkline([0, 1, 4, 8]) == " ▁▄█"
+    assert sparkline([0, 0]) == ""
 
 
 def test_feature_views_list_and_show(demo_project: Path) -> None:

@@ -7,11 +7,15 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from featurehouse.examples.fraud.monitoring_step import Monitored
 
 console = Console()
 MARKER = ".featurehouse-demo"
@@ -48,31 +52,31 @@ def run(
         pass  # the project exists before the service below opens it too
     # The service starts now, in its own process, and is ready by the time it is needed.
     with Service(project) as service:
-        with console.status("1/4 source system: generating cards, merchants, transactions"):
+        with console.status("1/5 source system: generating cards, merchants, transactions"):
             counts = generate.run(project, SMALL if small else None)
         size = generate.read_size(project)
         console.print(
-            f"1/4 source: {counts['cards']:,} cards, {counts['merchants']:,} merchants, "
+            f"1/5 source: {counts['cards']:,} cards, {counts['merchants']:,} merchants, "
             f"{counts['transactions']:,} transactions over {size.days} days with injected "
             f"fraud (bursts, far from home, unusual amounts); the last {size.live_hours:g} h "
             "are live"
         )
-        with console.status("2/4 feature pipeline: profiles, merchants, window aggregates"):
+        with console.status("2/5 feature pipeline: profiles, merchants, window aggregates"):
             written = feature_pipeline.run(project)
-        table = Table("feature group", "rows", "online rows", title="2/4 feature pipeline")
+        table = Table("feature group", "rows", "online rows", title="2/5 feature pipeline")
         for name, result in written.items():
             table.add_row(name, f"{result.rows_inserted:,}", f"{result.online_rows_written:,}")
         console.print(table)
-        with console.status("3/4 training pipeline: feature view, training dataset, XGBoost"):
+        with console.status("3/5 training pipeline: feature view, training dataset, XGBoost"):
             trained = training_pipeline.run(project)
         console.print(
-            f"3/4 training: {trained.rows['train']:,} train / {trained.rows['test']:,} test "
+            f"3/5 training: {trained.rows['train']:,} train / {trained.rows['test']:,} test "
             f"rows (split by time); model [bold]{trained.model}[/bold] v{trained.version}: "
             f"test AUC [bold]{trained.metrics['auc']:.3f}[/bold], average precision "
             f"{trained.metrics['average_precision']:.3f}; deployed as '{trained.deployment}'"
         )
         with Progress(
-            TextColumn("4/4 online inference over HTTP"),
+            TextColumn("4/5 online inference over HTTP"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -85,10 +89,11 @@ def run(
                 lambda done, total: progress.update(task, completed=done, total=total),
             )
     # the service has stopped, so its prediction log is written
-    served = inference_pipeline.record_outcomes(project, served)
+    with console.status("5/5 outcomes and monitoring: drift vs training data, live AUC"):
+        served = inference_pipeline.record_outcomes(project, served)
     frauds = sorted(served.predictions, key=lambda p: -p["score"])[:5]
     console.print(
-        f"4/4 inference: {len(served.predictions)} live transactions scored by "
+        f"4/5 inference: {len(served.predictions)} live transactions scored by "
         f"[cyan]featurehouse serve[/cyan] ({served.url}), {served.logged} predictions logged, "
         f"{served.outcomes} outcomes logged later"
     )
@@ -98,11 +103,34 @@ def run(
             p["tx_id"], str(p["cc_num"]), f"{p['score']:.3f}", "yes" if p["is_fraud"] else "no"
         )
     console.print(table)
-    _where_to_look(project, served.predictions[0]["cc_num"], size.end.timestamp(), served.report)
+    assert served.monitored is not None  # record_outcomes ran the monitoring step
+    _monitoring(served.monitored)
+    _where_to_look(project, served.predictions[0]["cc_num"], size.end.timestamp())
     console.rule(f"done in {time.monotonic() - began:.0f} s")
 
 
-def _where_to_look(project: Path, card: int, unix_time: float, report: str | None) -> None:
+def _monitoring(monitored: Monitored) -> None:
+    outcomes = monitored.outcomes
+    largest = ", ".join(f"{f} {psi:.2f}" for f, psi in list(monitored.drifted.items())[:4])
+    drift = (
+        f"PSI above 0.2 in {len(monitored.drifted)} of {monitored.watched} watched (largest: {largest})"
+        if monitored.drifted
+        else f"no drift in {monitored.watched} watched (PSI below 0.2)"
+    )
+    console.print(
+        f"5/5 monitoring: {monitored.rows} logged predictions vs the training split: {drift}; "
+        f"{outcomes['count']} outcomes: live ROC AUC [bold]{_figure(outcomes.get('roc_auc'))}"
+        f"[/bold], recall {_figure(outcomes.get('recall'))}, precision "
+        f"{_figure(outcomes.get('precision'))}"
+    )
+    console.print(f"  report: {monitored.report}", soft_wrap=True, highlight=False, markup=False)
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _where_to_look(project: Path, card: int, unix_time: float) -> None:
     from featurehouse.config import Settings
 
     rows = [
@@ -111,10 +139,9 @@ def _where_to_look(project: Path, card: int, unix_time: float, report: str | Non
         ("feature groups", f"featurehouse fg list --project {project}"),
         ("prediction log", f"featurehouse fg show fraud_predictions --project {project}"),
         ("outcomes", f"featurehouse fg show fraud_outcomes --project {project}"),
+        ("monitoring report", f"featurehouse monitor report --project {project}"),
         ("a pipeline again", f"featurehouse run fraud inference --project {project}"),
     ]
-    if report is not None:
-        rows.append(("monitoring report", report))
     console.print("[bold]Where to look[/bold]")
     for what, where in rows:
         console.print(f"  {what + ':':<18} {where}", soft_wrap=True, highlight=False, markup=False)

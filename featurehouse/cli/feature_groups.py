@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store, rows_table
+from featurehouse.cli.statistics import statistics_table
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -47,10 +48,11 @@ def show(
     project: Path | None = ProjectOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Show a feature group: definition, schema and commits."""
+    """Show a feature group: definition, schema, commits and statistics."""
     with open_store(project) as fs:
         fg = fs.get_feature_group(name, version)
         commits = fg.commits()
+        stats = None if fg.schema is None else fg.statistics()
     schema = [] if fg.schema is None else [{"name": f.name, "type": str(f.type)} for f in fg.schema]
     info = {
         "name": fg.name,
@@ -62,6 +64,7 @@ def show(
         "tags": fg.tags,
         "schema": schema,
         "commits": [c.__dict__ for c in commits],
+        "statistics": None if stats is None else stats.to_json(),
     }
     if as_json:
         emit_json(info)
@@ -75,6 +78,28 @@ def show(
         columns.add_row(field["name"], escape(field["type"]))
     console.print(columns)
     console.print(_commit_table(commits))
+    if stats is not None:
+        console.print(statistics_table(f"Statistics of all {stats.row_count:,} rows", stats))
+
+
+@app.command("stats")
+def stats(
+    name: str,
+    version: int | None = typer.Option(None, help="Version (default: the latest)."),
+    commit: int | None = typer.Option(
+        None, help="Of the batch this offline version's commit wrote (default: the whole table)."
+    ),
+    project: Path | None = ProjectOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Statistics of a feature group, or of one commit's batch."""
+    with open_store(project) as fs:
+        found = fs.get_feature_group(name, version).statistics(commit)
+    if as_json:
+        emit_json(found.to_json())
+        return
+    what = "all" if commit is None else f"commit {commit}:"
+    console.print(statistics_table(f"Statistics of {what} {found.row_count:,} rows", found))
 
 
 @app.command("commits")

@@ -16,7 +16,7 @@ import featurehouse as fh
 from featurehouse.examples.common import read_table, source_dir
 from featurehouse.examples.fraud.data import SMALL
 from featurehouse.examples.fraud.inference_pipeline import arrivals, reference_dataset
-from featurehouse.examples.fraud.monitoring_step import monitoring_step
+from featurehouse.examples.fraud.monitoring_step import MONITOR, monitoring_step
 from featurehouse.examples.fraud.training_pipeline import REQUEST, transactions
 
 
@@ -98,9 +98,22 @@ def test_online_features_equal_the_training_path(project: Path) -> None:
     assert all(name in offline[0] for name in REQUEST)
 
 
-def test_the_monitoring_step_is_not_filled_in_yet(project: Path) -> None:
+def test_the_monitoring_step_watches_the_deployment_against_its_training_data(
+    project: Path,
+) -> None:
     with fh.connect(project) as fs:
-        assert monitoring_step(fs, "fraud", reference_dataset(fs)) is None
+        logged = fs.get_feature_group("fraud_predictions").read().to_arrow().num_rows
+        outcomes = fs.get_feature_group("fraud_outcomes").read().to_arrow().num_rows
+        runs_before = len(fs.monitoring.runs(MONITOR))
+        monitored = monitoring_step(fs, "fraud", reference_dataset(fs))
+        assert [m.version for m in fs.monitoring.list()] == [1]  # the same reference: reused
+        assert len(fs.monitoring.runs(MONITOR)) == runs_before + 1
+        features = fs.monitoring.get(MONITOR).features
+    assert monitored.rows == logged > 0
+    assert monitored.outcomes["count"] == outcomes == logged
+    assert monitored.outcomes["roc_auc"] > 0.8  # the model separates live fraud too
+    html = Path(monitored.report).read_text()
+    assert all(feature in html for feature in features)
 
 
 def test_the_demo_says_where_to_look(fraud_demo: tuple[Path, str]) -> None:
@@ -112,6 +125,9 @@ def test_the_demo_says_where_to_look(fraud_demo: tuple[Path, str]) -> None:
         "catalog.db",
         f"featurehouse serve --project {project}",
         "curl -X POST localhost:8000/v1/deployments/fraud/predict",
+        "5/5 monitoring",
+        "live ROC AUC",
+        "featurehouse monitor report",
         "done in",
     ):
         assert text in output, text

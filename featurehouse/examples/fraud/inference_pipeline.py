@@ -18,7 +18,7 @@ from typing import Any
 import featurehouse as fh
 from featurehouse.examples.common import parse_project
 from featurehouse.examples.fraud.feature_pipeline import activity, groups, insert_activity
-from featurehouse.examples.fraud.monitoring_step import monitoring_step
+from featurehouse.examples.fraud.monitoring_step import Monitored, monitoring_step
 from featurehouse.examples.fraud.service import Service
 from featurehouse.examples.fraud.training_pipeline import DEPLOYMENT, LABEL, REQUEST, transactions
 
@@ -31,7 +31,7 @@ class Served:
     )  # tx_id, request_id, score, label
     logged: int = 0
     outcomes: int = 0
-    report: str | None = None
+    monitored: Monitored | None = None
 
 
 def arrivals(live: Any) -> list[Any]:
@@ -110,7 +110,7 @@ def record_outcomes(project: Path, served: Served) -> Served:
                 for p in served.predictions
             ],
         )
-        served.report = monitoring_step(fs, DEPLOYMENT, reference=reference_dataset(fs))
+        served.monitored = monitoring_step(fs, DEPLOYMENT, reference=reference_dataset(fs))
     return served
 
 
@@ -132,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     for p in flagged:
         print(f"  {p['tx_id']} card {p['cc_num']}: {p['score']:.3f} (fraud: {p[LABEL]})")
+    if served.monitored is not None:
+        print(f"monitoring report: {served.monitored.report}")
 
 
 if __name__ == "__main__":

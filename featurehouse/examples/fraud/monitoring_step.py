@@ -1,18 +1,73 @@
 """The fraud system's last step: monitoring of the deployment against its training data.
 
-Monitoring (``fs.monitoring``) is not part of this build yet; this step is where it goes,
-with what it needs at hand: the deployment's name and the reference training dataset
-(the one the served model was trained on, split ``train``). Until then it does nothing.
+A drift monitor compares the served inputs and predictions (the prediction log) with the
+training split of the model's training dataset and writes an HTML report; the outcomes
+logged so far give the model's live ROC AUC and recall.
+
+Input: the deployment and its reference training dataset. Output: a monitor run (in the
+catalog, with alerts on a breach) and its report.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import featurehouse as fh
+from featurehouse.errors import NotFoundError
+from featurehouse.monitoring.monitors import Monitor
+
+MONITOR = "fraud_inputs"
+# The usual rule of thumb for PSI: above 0.2 the distribution has shifted materially.
+THRESHOLDS = {"psi": 0.2}
+# An identifier and a raw time drift by nature; what the model makes of them is watched
+# through the features computed from them (category, seconds since the last transaction).
+UNWATCHED = ("merchant_id", "prev_unix")
+
+
+@dataclass(frozen=True)
+class Monitored:
+    report: str
+    rows: int  # logged predictions in the window
+    watched: int  # features watched, the prediction included
+    drifted: dict[str, float]  # feature -> PSI above the threshold, largest first
+    outcomes: dict[str, Any]  # count, roc_auc, recall, ... of predictions with outcomes
 
 
 def monitoring_step(
     fs: fh.FeatureStore, deployment: str, reference: fh.TrainingDataset
-) -> str | None:
-    """Monitor ``deployment`` against ``reference``; returns the report's path, or None
-    while monitoring is not available."""
-    return None
+) -> Monitored:
+    """Run the drift monitor of ``deployment`` over all it logged (creating the monitor, or
+    a new version of it when the reference changed) and measure the logged outcomes."""
+    monitor = _monitor(fs, deployment, reference)
+    run = fs.monitoring.run(name=monitor.name)[0]
+    metrics = fs.monitoring.outcome_metrics(deployment, window=None).to_arrow().to_pylist()
+    drifted = sorted(run.breaches, key=lambda b: -b.value)
+    return Monitored(
+        report=str(run.report_path),
+        rows=run.rows,
+        watched=len(run.drift),
+        drifted={b.feature: b.value for b in drifted},
+        outcomes=metrics[0] if metrics else {"count": 0},
+    )
+
+
+def _monitor(fs: fh.FeatureStore, deployment: str, reference: fh.TrainingDataset) -> Monitor:
+    watched = ((reference.feature_view, reference.feature_view_version), reference.version)
+    try:
+        monitor = fs.monitoring.get(MONITOR)
+        if (
+            monitor.feature_view,
+            monitor.reference,
+        ) == watched and monitor.deployment == deployment:
+            return monitor
+    except NotFoundError:
+        pass
+    view = fs.get_feature_view(reference.feature_view, reference.feature_view_version)
+    return fs.monitoring.create(
+        MONITOR,
+        deployment=deployment,
+        reference=reference,
+        features=[f for f in view.features if f not in UNWATCHED],
+        thresholds=THRESHOLDS,
+    )
