@@ -54,6 +54,11 @@ def test_training_datasets(project: Path) -> None:
     assert run(project, "td", "list", "card_request_view") == []
     output = table(project, "td", "show", "card_view")
     assert "Splits" in output and "cards:1" in output
+    limits = td.read("train").to_arrow()["limit"].to_numpy()
+    stats = run(project, "td", "stats", "card_view", "1", "--split", "train")
+    assert stats["row_count"] == CARDS
+    assert stats["columns"]["limit"]["mean"] == pytest.approx(limits.mean())
+    assert "Split 'train'" in table(project, "td", "stats", "card_view")
 
 
 def test_models(project: Path) -> None:

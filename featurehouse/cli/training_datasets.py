@@ -10,6 +10,7 @@ from rich.console import Console
 
 import featurehouse as fh
 from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store, rows_table
+from featurehouse.cli.statistics import statistics_table
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -76,3 +77,23 @@ def show(
     )
     if info["transformed_features"]:
         console.print(f"statistics fitted for: {', '.join(info['transformed_features'])}")
+
+
+@app.command("stats")
+def stats(
+    view: str,
+    version: int | None = typer.Argument(None, help="Dataset version (default: the latest)."),
+    split: str = typer.Option("train", help="The split."),
+    view_version: int | None = ViewVersionOption,
+    project: Path | None = ProjectOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Statistics of a training dataset split, computed when it was created."""
+    with open_store(project) as fs:
+        dataset = fs.get_feature_view(view, view_version).get_training_dataset(version)
+        found = dataset.split_statistics(split)
+    if as_json:
+        emit_json(found.to_json())
+        return
+    title = f"Split {split!r} of training dataset {dataset.version}: {found.row_count:,} rows"
+    console.print(statistics_table(title, found))
