@@ -7,6 +7,7 @@ This is the only module that reads ``os.environ``.
     online = "redis://127.0.0.1:6379/0"
     offline = "/data/featurehouse/offline"
     duckdb_memory_limit = "4GB"
+    commit_statistics = false           # skip the statistics of every committed batch
 
 ``serve_token`` (``FEATUREHOUSE_SERVE_TOKEN``) is the bearer token ``featurehouse serve`` asks
 of every /v1 request; it is left out of the settings' repr so that it is never logged.
@@ -34,6 +35,7 @@ class Settings:
     offline: str
     online: str
     duckdb_memory_limit: str | None = None
+    commit_statistics: bool = True  # statistics of every committed batch, kept in the catalog
     serve_token: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -66,7 +68,27 @@ class Settings:
                 expected=sorted(known),
                 received=sorted(unknown),
             )
+        if "commit_statistics" in values:
+            values["commit_statistics"] = _flag("commit_statistics", values["commit_statistics"])
         return cls(home=root, **values)  # type: ignore[arg-type]
+
+
+FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _flag(name: str, value: object) -> bool:
+    """A yes/no setting: a TOML boolean, or a word as an environment variable gives it."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in FLAGS:
+        return FLAGS[value.lower()]
+    raise SchemaError(
+        f"setting {name}: expected true or false, received {value!r}",
+        obj="settings",
+        column=name,
+        expected="true or false",
+        received=value,
+    )
 
 
 def _read_toml(path: Path) -> dict[str, object]:

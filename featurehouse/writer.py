@@ -94,7 +94,8 @@ def insert(
     if spec.schema is None or batch.added_columns:
         spec = record_schema(services, spec, batch.schema)
     online_rows = sync_online(services, spec, table, up_to=version, own=(version, batch.table))
-    record_commit(services, spec, version, batch.table)
+    if services.settings.commit_statistics:
+        record_commit(services, spec, version, batch.table)
     return spec, WriteResult(
         feature_group=spec.label,
         version=version,

@@ -35,6 +35,19 @@ def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.duckdb_memory_limit == "1GB"
 
 
+def test_commit_statistics_is_a_flag_from_toml_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings.load(tmp_path).commit_statistics is True
+    (tmp_path / "featurehouse.toml").write_text("[featurehouse]\ncommit_statistics = false\n")
+    assert Settings.load(tmp_path).commit_statistics is False
+    monkeypatch.setenv("FEATUREHOUSE_COMMIT_STATISTICS", "Yes")
+    assert Settings.load(tmp_path).commit_statistics is True
+    monkeypatch.setenv("FEATUREHOUSE_COMMIT_STATISTICS", "sometimes")
+    with pytest.raises(SchemaError, match="commit_statistics: expected true or false"):
+        Settings.load(tmp_path)
+
+
 def test_unknown_setting_is_refused(tmp_path: Path) -> None:
     (tmp_path / "featurehouse.toml").write_text('[featurehouse]\nonlne = "typo"\n')
     with pytest.raises(SchemaError, match="onlne"):

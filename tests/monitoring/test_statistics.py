@@ -4,6 +4,7 @@ and are kept per commit, on demand and per training dataset split."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 import featurehouse as fh
+from featurehouse.config import Settings
 from featurehouse.errors import NotFoundError
 from featurehouse.monitoring.statistics import BINS, QUANTILES, SAMPLE_ROWS, compute
 
@@ -110,6 +112,15 @@ def test_kept_per_commit_on_demand_and_per_training_split(fs: fh.FeatureStore) -
         assert stats.row_count == td.rows[split] and stats.columns == expected.columns
     with pytest.raises(NotFoundError, match="no split 'valid'"):
         td.split_statistics("valid")
+
+
+def test_commit_statistics_can_be_turned_off(tmp_path: Path) -> None:
+    with fh.FeatureStore(Settings.load(tmp_path, commit_statistics=False)) as fs:
+        group = fs.create_feature_group("things", primary_key=["id"], event_time=None)
+        version = group.insert(pa.table({"id": [1, 2], "x": [1.0, 3.0]})).version
+        with pytest.raises(NotFoundError):
+            group.statistics(commit=version)
+        assert group.statistics()["x"]["mean"] == 2.0  # on demand, still
 
 
 def test_a_large_table_describes_distributions_from_a_sample() -> None:
