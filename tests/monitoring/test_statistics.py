@@ -116,8 +116,9 @@ def test_kept_per_commit_on_demand_and_per_training_split(fs: fh.FeatureStore) -
 
 def test_commit_statistics_can_be_turned_off(tmp_path: Path) -> None:
     with fh.FeatureStore(Settings.load(tmp_path, commit_statistics=False)) as fs:
-        group = fs.create_feature_group("things", primary_key=["id"], event_time=None)
-        version = group.insert(pa.table({"id": [1, 2], "x": [1.0, 3.0]})).version
+        group = fs.create_feature_group("things", primary_key=["id"], event_time="ts")
+        batch = pa.table({"id": [1, 2], "ts": pa.array([T0, T0]), "x": [1.0, 3.0]})
+        version = group.insert(batch).version
         with pytest.raises(NotFoundError):
             group.statistics(commit=version)
         assert group.statistics()["x"]["mean"] == 2.0  # on demand, still
