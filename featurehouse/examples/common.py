@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import featurehouse as fh
 from featurehouse.errors import NotFoundError
+from featurehouse.transforms.apply import output_names
 
 
 def parse_project(description: str, argv: Sequence[str] | None) -> Path:
@@ -110,14 +111,16 @@ def register_and_deploy(
     params: dict[str, Any],
     description: str,
     deployment: str,
+    inputs: Sequence[str],
 ) -> Trained:
-    """Register ``model`` as the next version of ``name``, make it ``production`` and
-    serve it as ``deployment``."""
+    """Register ``model`` (which takes ``inputs``) as the next version of ``name``, make it
+    ``production`` and serve it as ``deployment``."""
     version = fs.models.register(
         name,
         model,
         feature_view=view,
         training_dataset=dataset,
+        inputs=inputs,
         metrics=metrics,
         params=params,
         description=description,
@@ -127,14 +130,12 @@ def register_and_deploy(
     return Trained(name, version, deployment, dataset.version, metrics, dataset.rows)
 
 
-def model_inputs(table: Any, view: fh.FeatureView, skip: Iterable[str] = ()) -> Any:
-    """A training dataset split's (transformed) feature columns as a float matrix, in the
-    order the service hands them to the model: all but keys, event time, labels and
-    ``skip`` (extra spine columns such as request parameters)."""
+def model_inputs(table: Any, dataset: fh.TrainingDataset, inputs: Sequence[str]) -> Any:
+    """A training dataset split's (transformed) ``inputs`` as a float matrix, in the order
+    the service hands them to the model."""
     import numpy as np
 
-    dropped = {*view.keys, view.event_time, *view.labels, *skip}
-    columns = [c for c in table.column_names if c not in dropped]
+    columns = output_names(inputs, dataset.transforms, dataset.statistics)
     return np.column_stack(
         [table.column(c).to_numpy(zero_copy_only=False).astype(float) for c in columns]
     )

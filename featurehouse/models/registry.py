@@ -13,7 +13,7 @@ import hashlib
 import json
 import shutil
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from featurehouse.errors import (
     ConflictError,
     DataError,
     NotFoundError,
+    SchemaError,
 )
 from featurehouse.models.flavors import by_name, detect
 from featurehouse.types import check_object_name
@@ -77,6 +78,11 @@ class ModelVersion:
             )
         return by_name(self.flavor).load(self.artifact)
 
+    @property
+    def inputs(self) -> list[str]:
+        """The features of its view the model takes, in the view's order (before transforms)."""
+        return [field["name"] for field in self.input_schema]
+
 
 def _checksum(directory: Path) -> str:
     digest = hashlib.sha256()
@@ -104,21 +110,26 @@ class ModelRegistry:
         params: Mapping[str, Any] | None = None,
         description: str = "",
         tags: Mapping[str, str] | None = None,
+        inputs: Sequence[str] | None = None,
     ) -> ModelVersion:
         """Store ``model`` as the next version of ``name``; its flavor is detected.
+        ``inputs`` are the features of the view the model takes (default: all of them);
+        the others, such as a raw time an on-demand feature is computed from, are served
+        and logged but not given to the model.
 
         >>> mv = fs.models.register("fraud", clf, feature_view=fv, training_dataset=td,
         ...                         metrics={"auc": 0.91})
         """
         check_object_name("model", name)
         flavor = detect(model)
-        if training_dataset is not None and feature_view is None:
+        if (training_dataset is not None or inputs is not None) and feature_view is None:
             raise DataError(
-                f"model {name!r}: a training dataset is registered with its feature view; "
-                "pass feature_view= too",
+                f"model {name!r}: a training dataset or inputs are registered with their "
+                "feature view; pass feature_view= too",
                 obj=name,
                 expected="feature_view",
             )
+        described = _lineage(name, feature_view, training_dataset, inputs)
         directory = self._root / name / uuid.uuid4().hex
         directory.mkdir(parents=True)
         try:
@@ -137,7 +148,7 @@ class ModelRegistry:
             "params": json.loads(json.dumps(dict(params or {}), default=str)),
             "description": description,
             "tags": {str(k): str(v) for k, v in (tags or {}).items()},
-            **_lineage(feature_view, training_dataset),
+            **described,
         }
         for _ in range(20):
             existing = self._services.catalog.list(MODEL, name)
@@ -252,7 +263,10 @@ class ModelRegistry:
 
 
 def _lineage(
-    feature_view: FeatureView | None, training_dataset: TrainingDataset | None
+    name: str,
+    feature_view: FeatureView | None,
+    training_dataset: TrainingDataset | None,
+    inputs: Sequence[str] | None,
 ) -> JsonBody:
     """Where the model came from, and what its input looks like."""
     if feature_view is None:
@@ -262,7 +276,8 @@ def _lineage(
         "feature_groups": [f"{s.group}:{s.version}" for s in feature_view.query.selections],
     }
     schema = [
-        {"name": f, "type": str(feature_view.feature_types[f])} for f in feature_view.features
+        {"name": f, "type": str(feature_view.feature_types[f])}
+        for f in _inputs(name, feature_view, inputs)
     ]
     example: list[dict[str, Any]] = []
     if training_dataset is not None:
@@ -284,3 +299,20 @@ def _lineage(
             json.dumps(rows.to_arrow().slice(0, EXAMPLE_ROWS).to_pylist(), default=str)
         )
     return {"lineage": lineage, "input_schema": schema, "input_example": example}
+
+
+def _inputs(name: str, feature_view: FeatureView, inputs: Sequence[str] | None) -> list[str]:
+    """The model's input features in the view's order (the order they are served in)."""
+    if inputs is None:
+        return feature_view.features
+    unknown = [f for f in inputs if f not in feature_view.features]
+    if unknown or not inputs:
+        raise SchemaError(
+            f"model {name!r}: inputs must be some features of {feature_view.label}, "
+            f"received {list(inputs)}" + (f" ({unknown} are not features)" if unknown else ""),
+            obj=name,
+            column=unknown[0] if unknown else "inputs",
+            expected=feature_view.features,
+            received=list(inputs),
+        )
+    return [f for f in feature_view.features if f in inputs]

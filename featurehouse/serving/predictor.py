@@ -81,11 +81,8 @@ class Predictor:
                     mv = self._store.models.get(model, version)
                     dataset = mv.lineage.get("training_dataset")
                     stats = {} if dataset is None else view.get_training_dataset(dataset).statistics
-                    columns = (
-                        output_names(view.features, view.transforms, stats)
-                        if stats
-                        else view.features
-                    )
+                    inputs = mv.inputs or view.features
+                    columns = output_names(inputs, view.transforms, stats) if stats else inputs
                     prepare = VectorTransform(view.transforms, stats) if stats else dict
                     self._models[key] = _Loaded(mv, mv.load(), columns, stats, prepare)
         return self._models[key]
@@ -136,7 +133,7 @@ def run_model(loaded: _Loaded, inputs: list[dict[str, Any]]) -> list[Any]:
     import numpy as np
 
     if loaded.version.flavor == "python_function":
-        return list(loaded.model(inputs))
+        return list(loaded.model([{c: row[c] for c in loaded.columns} for row in inputs]))
     matrix = np.array(
         [[np.nan if row[c] is None else row[c] for c in loaded.columns] for row in inputs],
         dtype=np.float32 if loaded.version.flavor == "pytorch" else np.float64,

@@ -159,3 +159,8 @@ def test_lineage_and_input_schema(fs: fh.FeatureStore) -> None:
     assert len(mv.input_example) == 5 and set(mv.input_example[0]) >= {"id", "x"}
     with pytest.raises(DataError, match="feature_view"):
         fs.models.register("m", double, training_dataset=td)
+    for wrong in (["x", "y"], []):  # y is the label
+        with pytest.raises(SchemaError, match="inputs must be some features of v:1"):
+            fs.models.register("m", double, feature_view=view, inputs=wrong)
+    assert [v.version for v in fs.models.list("m")] == [1]  # a refused model is not stored
+    assert len(list((fs.settings.home / "models" / "m").iterdir())) == 1

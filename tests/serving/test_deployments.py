@@ -105,6 +105,20 @@ def test_predictions_use_each_models_statistics_and_are_logged(
     assert outcomes["outcome"].tolist() == [1.0]
 
 
+def test_a_model_is_given_only_its_inputs_and_the_service_still_logs_every_feature(
+    fs: fh.FeatureStore, setup: dict[str, Any]
+) -> None:
+    mv = fs.models.register(
+        "scorer", total, feature_view=setup["view"], training_dataset=setup["td"], inputs=["age"]
+    )
+    assert mv.inputs == ["age"]
+    fs.deploy("fraud", model="scorer", version=mv.version)
+    result = Predictor(fs).predict("fraud", [{"cc_num": 7}])[0]
+    raw = setup["view"].get_feature_vector({"cc_num": 7})
+    assert result.prediction == raw["age"]  # the sum of its one input, without the limit
+    assert set(result.features) == {"limit", "age"}
+
+
 def test_a_full_queue_drops_and_counts(fs: fh.FeatureStore, setup: dict[str, Any]) -> None:
     fs.deploy("fraud", model="scorer", version=1)
     result = Predictor(fs).predict("fraud", [{"cc_num": 1}])[0]

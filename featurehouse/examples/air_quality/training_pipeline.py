@@ -69,9 +69,9 @@ def run(project: Path) -> Trained:
         )
         train, test = td.read("train").to_arrow(), td.read("test").to_arrow()
         model = lgb.LGBMRegressor(**PARAMS, n_jobs=2, random_state=0, verbose=-1)
-        model.fit(model_inputs(train, view), np.asarray(train[LABEL]))
+        model.fit(model_inputs(train, td, view.features), np.asarray(train[LABEL]))
         actual = np.asarray(test[LABEL])
-        error = model.predict(model_inputs(test, view)) - actual
+        error = model.predict(model_inputs(test, td, view.features)) - actual
         persistence = np.asarray(test["pm25_lag1"], dtype=float) - actual
         metrics = {
             "mae": float(np.mean(np.abs(error))),
@@ -88,6 +88,7 @@ def run(project: Path) -> Trained:
             params=PARAMS,
             description="LightGBM forecast of a day's PM2.5 (µg/m³)",
             deployment=DEPLOYMENT,
+            inputs=view.features,
         )
 
 

@@ -20,9 +20,6 @@ from featurehouse.monitoring.monitors import Monitor
 MONITOR = "fraud_inputs"
 # The usual rule of thumb for PSI: above 0.2 the distribution has shifted materially.
 THRESHOLDS = {"psi": 0.2}
-# An identifier and a raw time drift by nature; what the model makes of them is watched
-# through the features computed from them (category, seconds since the last transaction).
-UNWATCHED = ("merchant_id", "prev_unix")
 
 
 @dataclass(frozen=True)
@@ -37,8 +34,9 @@ class Monitored:
 def monitoring_step(
     fs: fh.FeatureStore, deployment: str, reference: fh.TrainingDataset
 ) -> Monitored:
-    """Run the drift monitor of ``deployment`` over all it logged (creating the monitor, or
-    a new version of it when the reference changed) and measure the logged outcomes."""
+    """Run the drift monitor of ``deployment``'s model inputs over all it logged (creating
+    the monitor, or a new version of it when the reference changed) and measure the logged
+    outcomes."""
     monitor = _monitor(fs, deployment, reference)
     run = fs.monitoring.run(name=monitor.name)[0]
     metrics = fs.monitoring.outcome_metrics(deployment, window=None).to_arrow().to_pylist()
@@ -63,11 +61,11 @@ def _monitor(fs: fh.FeatureStore, deployment: str, reference: fh.TrainingDataset
             return monitor
     except NotFoundError:
         pass
-    view = fs.get_feature_view(reference.feature_view, reference.feature_view_version)
+    served = fs.deployments.get(deployment).models[0]
     return fs.monitoring.create(
         MONITOR,
         deployment=deployment,
         reference=reference,
-        features=[f for f in view.features if f not in UNWATCHED],
+        features=fs.models.get(served.model, served.version).inputs,
         thresholds=THRESHOLDS,
     )
