@@ -117,11 +117,16 @@ def _monitoring(monitored: Monitored) -> None:
         if monitored.drifted
         else f"no drift in {monitored.watched} watched (PSI below 0.2)"
     )
+    alert = (
+        f" [bold red]alert: {', '.join(monitored.worse)} too low[/bold red]"
+        if monitored.worse
+        else ""
+    )
     console.print(
         f"5/5 monitoring: {monitored.rows} logged predictions vs the training split: {drift}; "
-        f"{outcomes['count']} outcomes: live ROC AUC [bold]{_figure(outcomes.get('roc_auc'))}"
+        f"{outcomes['count']:.0f} outcomes: live ROC AUC [bold]{_figure(outcomes.get('roc_auc'))}"
         f"[/bold], recall {_figure(outcomes.get('recall'))}, precision "
-        f"{_figure(outcomes.get('precision'))}"
+        f"{_figure(outcomes.get('precision'))}{alert}"
     )
     console.print(f"  report: {monitored.report}", soft_wrap=True, highlight=False, markup=False)
 

@@ -1,6 +1,7 @@
 """Monitors: what to watch (a deployment's inputs and predictions, or a view's new feature
 data) against which reference (a training dataset split), with which thresholds. A run
-computes the drift of every feature in a time window, records the run, writes an alert and
+computes the drift of every feature in a time window and, for a deployment, the outcome
+metrics of the predictions in it that have outcomes; it records the run, writes an alert and
 calls the webhook on a breach, and writes an HTML report."""
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from featurehouse.monitoring.drift import (
     categorical_drift,
     numeric_drift,
 )
-from featurehouse.monitoring.outcomes import prediction_log
+from featurehouse.monitoring.outcomes import METRICS as OUTCOME_METRICS
+from featurehouse.monitoring.outcomes import (
+    outcome_metrics,
+    prediction_log,
+    predictions_with_outcomes,
+)
 from featurehouse.monitoring.statistics import column_kind
 from featurehouse.types import as_utc
 
@@ -33,7 +39,10 @@ if TYPE_CHECKING:
 MONITOR = "monitor"
 MONITOR_RUN = "monitor_run"
 PREDICTION = "prediction"  # the feature name prediction drift is reported under
-METRICS = frozenset(NUMERIC_METRICS + CATEGORICAL_METRICS)
+OUTCOMES = "outcomes"  # the feature name breaches of outcome metrics are reported under
+DRIFT_METRICS = frozenset(NUMERIC_METRICS + CATEGORICAL_METRICS)
+GREATER_IS_BETTER = frozenset(OUTCOME_METRICS["classification"])  # breached when below
+METRICS = DRIFT_METRICS | GREATER_IS_BETTER | frozenset(OUTCOME_METRICS["regression"])
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class MonitorRun:
     breaches: list[Breach]
     report_path: Path
     webhook: str = "not configured"
+    outcomes: dict[str, float] = field(default_factory=dict)  # count and metrics, if any
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,6 +119,7 @@ class MonitorRun:
             "breaches": [b.__dict__ for b in self.breaches],
             "report_path": str(self.report_path),
             "webhook": self.webhook,
+            "outcomes": self.outcomes,
         }
 
     @classmethod
@@ -125,10 +136,23 @@ class MonitorRun:
             breaches=[Breach(**b) for b in body["breaches"]],
             report_path=Path(body["report_path"]),
             webhook=body["webhook"],
+            outcomes=body.get("outcomes", {}),
         )
 
 
-def check_thresholds(name: str, thresholds: dict[str, float]) -> dict[str, float]:
+def check_thresholds(
+    name: str, thresholds: dict[str, float], deployment: str | None
+) -> dict[str, float]:
+    """Thresholds of drift metrics, and of outcome metrics for a deployment's monitor."""
+    outcomes = sorted((set(thresholds) & METRICS) - DRIFT_METRICS)
+    if outcomes and deployment is None:
+        raise DataError(
+            f"monitor {name!r}: thresholds on outcome metrics {outcomes} need a deployment",
+            obj=name,
+            column="thresholds",
+            expected=sorted(DRIFT_METRICS),
+            received=outcomes,
+        )
     for metric, value in thresholds.items():
         if metric not in METRICS or isinstance(value, bool) or not isinstance(value, int | float):
             raise DataError(
@@ -217,13 +241,34 @@ def drift_of(sample: FeatureSample) -> dict[str, float]:
     return categorical_drift(sample.reference, sample.current)
 
 
-def breaches_of(monitor: Monitor, drift: dict[str, dict[str, float]]) -> list[Breach]:
+def is_breach(metric: str, value: float, threshold: float) -> bool:
+    """A classification metric is breached by a value below its threshold; the error of a
+    regressor and the drift metrics as ``drift.breached`` says."""
+    return value < threshold if metric in GREATER_IS_BETTER else breached(metric, value, threshold)
+
+
+def breaches_of(monitor: Monitor, measured: dict[str, dict[str, float]]) -> list[Breach]:
     return [
         Breach(monitor.name, feature, metric, metrics[metric], threshold)
-        for feature, metrics in drift.items()
+        for feature, metrics in measured.items()
         for metric, threshold in monitor.thresholds.items()
-        if metric in metrics and breached(metric, metrics[metric], threshold)
+        if metric in metrics and is_breach(metric, metrics[metric], threshold)
     ]
+
+
+def outcomes_of(store: FeatureStore, monitor: Monitor, start: Any, end: Any) -> dict[str, float]:
+    """The count and metrics of the window's predictions that have outcomes (none without
+    a deployment, or before any outcome)."""
+    if monitor.deployment is None:
+        return {}
+    try:
+        joined = predictions_with_outcomes(store, monitor.deployment, start, end)
+    except NotFoundError:
+        return {}
+    rows = outcome_metrics(joined).to_pylist()
+    if not rows:
+        return {}
+    return {metric: float(value) for metric, value in rows[0].items() if value is not None}
 
 
 def run_monitor(
@@ -234,6 +279,7 @@ def run_monitor(
     found, rows = samples(store, monitor, start, end)
     drift = {feature: drift_of(sample) for feature, sample in found.items()}
     drift = {feature: metrics for feature, metrics in drift.items() if metrics}
+    outcomes = outcomes_of(store, monitor, start, end)
     run = MonitorRun(
         monitor=monitor.name,
         run=0,
@@ -242,7 +288,8 @@ def run_monitor(
         end=end,
         rows=rows,
         drift=drift,
-        breaches=breaches_of(monitor, drift),
+        breaches=breaches_of(monitor, {**drift, OUTCOMES: outcomes}),
         report_path=Path(),
+        outcomes=outcomes,
     )
     return run, found

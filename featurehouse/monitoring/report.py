@@ -9,6 +9,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from featurehouse.monitoring.monitors import OUTCOMES
+
 if TYPE_CHECKING:
     from featurehouse.monitoring.monitors import FeatureSample, Monitor, MonitorRun
 
@@ -17,6 +19,7 @@ PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#d
 WIDTH, HEIGHT, PAD = 460, 200, 34
 BINS = 20
 CATEGORIES = 12
+BREACH = ' class="breach"'  # a table cell past its threshold
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}
@@ -147,13 +150,17 @@ def render(
         cells = []
         for m in metrics:
             value = values.get(m)
-            css = ' class="breach"' if (feature, m) in breached else ""
+            css = BREACH if (feature, m) in breached else ""
             cells.append(f"<td{css}>{'' if value is None else f'{value:.4g}'}</td>")
         rows.append(f"<tr><td>{escape(feature)}</td>{''.join(cells)}</tr>")
     thresholds = ", ".join(f"{escape(k)} {v:g}" for k, v in monitor.thresholds.items())
     charts = "".join(
         f'<div class="feature"><h3>{escape(f)}</h3>{distribution_svg(found[f])}</div>'
         for f in run.drift
+    )
+    outcomes = "".join(
+        f"<tr><td>{escape(m)}</td><td{BREACH if (OUTCOMES, m) in breached else ''}>{v:.4g}</td></tr>"
+        for m, v in run.outcomes.items()
     )
     xs = [f"#{r.run}" for r in history]
     series = [(f, [r.drift.get(f, {}).get("psi") for r in history]) for f in run.drift]
@@ -169,6 +176,8 @@ def render(
         f"{''.join(f'<th>{escape(m)}</th>' for m in metrics)}</tr>{''.join(rows)}</table>"
         f"<h2>Distributions: reference vs current</h2>{charts or '<p>no data in the window</p>'}"
         f"<h2>PSI over runs</h2>{lines_svg(xs, series) if series else ''}"
+        "<h2>Outcomes: predictions with a logged outcome</h2>"
+        f"{f'<table>{outcomes}</table>' if outcomes else '<p>no outcomes in the window</p>'}"
         "</body></html>"
     )
 

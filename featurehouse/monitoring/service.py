@@ -55,8 +55,11 @@ class Monitoring:
         webhook: str | None = None,
     ) -> Monitor:
         """Watch a deployment's inputs and predictions (or, without ``deployment``, the new
-        feature data of the reference's view) against a training dataset split. Creating a
-        monitor that exists makes a new version of it."""
+        feature data of the reference's view) against a training dataset split. Thresholds
+        take drift metrics (``psi``, ``ks``, ``ks_pvalue``, ``chi2``, ``chi2_pvalue``,
+        ``js``) and, for a deployment, outcome metrics: ``roc_auc``, ``accuracy``,
+        ``precision``, ``recall``, ``f1`` breach below, ``mae`` and ``rmse`` above. Creating
+        a monitor that exists makes a new version of it."""
         check_object_name("monitor", name)
         view = self._store.get_feature_view(reference.feature_view, reference.feature_view_version)
         if deployment is not None:
@@ -92,7 +95,7 @@ class Monitoring:
             "reference": reference.version,
             "split": split,
             "features": chosen,
-            "thresholds": check_thresholds(name, dict(thresholds or {})),
+            "thresholds": check_thresholds(name, dict(thresholds or {}), deployment),
             "deployment": deployment,
             "webhook": webhook,
         }

@@ -102,6 +102,35 @@ def test_new_feature_data_monitored_without_a_deployment(
     assert flagged(drifted) == {"amount"}
 
 
+def test_outcome_thresholds_alert_when_the_model_gets_worse(
+    fs: fh.FeatureStore, monitored: dict[str, Any]
+) -> None:
+    """Day 1's outcomes agree with the scores, day 2's are the scores' opposite: only the
+    second window breaches ``roc_auc >= 0.8``; drift is not watched (no drift threshold)."""
+    fs.monitoring.create(
+        "quality", deployment="fraud", reference=monitored["td"], thresholds={"roc_auc": 0.8}
+    )
+    (before,) = fs.monitoring.run(name="quality")  # no outcome yet: nothing to judge
+    assert before.outcomes == {} and before.breaches == []
+    for day, agree in ((DAY1, True), (DAY2, False)):
+        log_predictions(fs, 400, seed=day.day, at=day, probability=True)
+        window = fs.predictions_with_outcomes("fraud", day, day + timedelta(days=1))
+        outcomes = [
+            {"request_id": r["request_id"], "outcome": float((r["prediction"] >= 0.5) == agree)}
+            for r in window.to_arrow().to_pylist()
+        ]
+        fs.log_outcomes("fraud", outcomes)
+    (good,) = fs.monitoring.run(DAY1, DAY1 + timedelta(days=1), name="quality")
+    (bad,) = fs.monitoring.run(DAY2, DAY2 + timedelta(days=1), name="quality")
+    assert good.outcomes["count"] == bad.outcomes["count"] == 400
+    assert good.outcomes["roc_auc"] == 1.0 and good.breaches == []
+    assert bad.outcomes["roc_auc"] == 0.0
+    assert [(b.feature, b.metric, b.value) for b in bad.breaches] == [("outcomes", "roc_auc", 0.0)]
+    assert [a["run"] for a in fs.monitoring.alerts("quality")] == [bad.run]
+    assert fs.monitoring.runs("quality")[-1].outcomes == bad.outcomes  # kept in the catalog
+    assert "roc_auc" in bad.report_path.read_text()
+
+
 def test_bad_monitors_are_refused(fs: fh.FeatureStore, monitored: dict[str, Any]) -> None:
     td = monitored["td"]
     with pytest.raises(DataError) as info:
@@ -112,6 +141,8 @@ def test_bad_monitors_are_refused(fs: fh.FeatureStore, monitored: dict[str, Any]
     assert schema_info.value.column == "nope"
     with pytest.raises(DataError, match="no split 'valid'"):
         fs.monitoring.create("m", deployment="fraud", reference=td, split="valid")
+    with pytest.raises(DataError, match=r"outcome metrics \['roc_auc'\] need a deployment"):
+        fs.monitoring.create("m", reference=td, thresholds={"roc_auc": 0.8})
     assert fs.monitoring.list() == []
 
 

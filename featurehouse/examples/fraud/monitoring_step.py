@@ -1,8 +1,9 @@
 """The fraud system's last step: monitoring of the deployment against its training data.
 
-A drift monitor compares the served inputs and predictions (the prediction log) with the
-training split of the model's training dataset and writes an HTML report; the outcomes
-logged so far give the model's live ROC AUC and recall.
+A monitor compares the served inputs and predictions (the prediction log) with the
+training split of the model's training dataset, measures the model against the outcomes
+logged so far (ROC AUC, recall, precision), alerts past its thresholds and writes an HTML
+report.
 
 Input: the deployment and its reference training dataset. Output: a monitor run (in the
 catalog, with alerts on a breach) and its report.
@@ -11,15 +12,15 @@ catalog, with alerts on a breach) and its report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import featurehouse as fh
 from featurehouse.errors import NotFoundError
-from featurehouse.monitoring.monitors import Monitor
+from featurehouse.monitoring.monitors import OUTCOMES, Monitor
 
-MONITOR = "fraud_inputs"
-# The usual rule of thumb for PSI: above 0.2 the distribution has shifted materially.
-THRESHOLDS = {"psi": 0.2}
+MONITOR = "fraud"
+# The usual rule of thumb for PSI: above 0.2 the distribution has shifted materially; a
+# ROC AUC below 0.8 is far below the ~0.99 the model reaches on its test split.
+THRESHOLDS = {"psi": 0.2, "roc_auc": 0.8}
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class Monitored:
     rows: int  # logged predictions in the window
     watched: int  # features watched, the prediction included
     drifted: dict[str, float]  # feature -> PSI above the threshold, largest first
-    outcomes: dict[str, Any]  # count, roc_auc, recall, ... of predictions with outcomes
+    outcomes: dict[str, float]  # count, roc_auc, recall, ... of predictions with outcomes
+    worse: list[str]  # the outcome metrics below their thresholds
 
 
 def monitoring_step(
@@ -39,14 +41,14 @@ def monitoring_step(
     outcomes."""
     monitor = _monitor(fs, deployment, reference)
     run = fs.monitoring.run(name=monitor.name)[0]
-    metrics = fs.monitoring.outcome_metrics(deployment, window=None).to_arrow().to_pylist()
-    drifted = sorted(run.breaches, key=lambda b: -b.value)
+    drifted = sorted((b for b in run.breaches if b.metric == "psi"), key=lambda b: -b.value)
     return Monitored(
         report=str(run.report_path),
         rows=run.rows,
         watched=len(run.drift),
         drifted={b.feature: b.value for b in drifted},
-        outcomes=metrics[0] if metrics else {"count": 0},
+        outcomes=run.outcomes or {"count": 0},
+        worse=[b.metric for b in run.breaches if b.feature == OUTCOMES],
     )
 
 
