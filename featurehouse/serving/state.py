@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from featurehouse.serving.metrics import Metrics
-from featurehouse.serving.prediction_log import PredictionLog
+from featurehouse.serving.prediction_log import LOG_INTERVAL, PredictionLog
 from featurehouse.serving.predictor import REFRESH_SECONDS, Predictor
 
 if TYPE_CHECKING:
@@ -20,17 +22,33 @@ if TYPE_CHECKING:
     from featurehouse.feature_view import FeatureView
     from featurehouse.store import FeatureStore
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 
 class ServiceState:
-    def __init__(self, store: FeatureStore, *, log_interval: float = 0.5) -> None:
+    def __init__(self, store: FeatureStore, *, log_interval: float = LOG_INTERVAL) -> None:
         self.store = store
-        self.predictor = Predictor(store)
+        # One thread per model call: a request scores a few rows, for which waking a pool
+        # of threads costs more than it saves (and on a busy machine waits for free cores).
+        self.predictor = Predictor(store, threads=1)
         self.metrics = Metrics(self.prediction_logs)
         self._log_interval = log_interval
         self._logs: dict[str, PredictionLog] = {}
         self._views: dict[tuple[str, int | None], tuple[float, FeatureView]] = {}
         self._key_types: dict[str, dict[str, pa.DataType]] = {}
         self._lock = threading.Lock()
+        self._network_reads: bool | None = None
+
+    async def lookup(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work``, which reads the online store: on the event loop when the store
+        reads a local file (faster than a hop to a thread), in the threadpool when it
+        waits on the network."""
+        if self._network_reads is None:
+            self._network_reads = self.store.online_network_reads
+        if self._network_reads:
+            return await run_in_threadpool(work, *args, **kwargs)
+        return work(*args, **kwargs)
 
     def prediction_logs(self) -> dict[str, PredictionLog]:
         return dict(self._logs)
@@ -76,6 +94,7 @@ class ServiceState:
             log.close()
 
 
-def service_state(request: Request) -> ServiceState:
-    """The state of the app serving ``request`` (a FastAPI dependency)."""
+async def service_state(request: Request) -> ServiceState:
+    """The state of the app serving ``request`` (a FastAPI dependency; ``async``, as FastAPI
+    runs a plain function dependency in the threadpool)."""
     return cast(ServiceState, request.app.state.featurehouse)
