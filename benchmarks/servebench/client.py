@@ -145,9 +145,11 @@ def paced(
     for w in workers:
         w.start()
     samples: list[tuple[float, float]] = []
-    while time.perf_counter() < stop:
+    k = 0
+    while start + k * sample_every < stop:
+        time.sleep(max(0.0, start + k * sample_every - time.perf_counter()))
         samples.append((time.perf_counter() - start, sample()))
-        time.sleep(min(sample_every, max(0.0, stop - time.perf_counter())))
+        k += 1
     for w in workers:
         w.join()
     samples.append((time.perf_counter() - start, sample()))

@@ -13,7 +13,7 @@ import pytest
 import featurehouse as fh
 from featurehouse.errors import ConflictError, DataError
 from featurehouse.serving.prediction_log import PredictionLog
-from featurehouse.serving.predictor import Predictor
+from featurehouse.serving.predictor import Predictor, limit_threads
 from featurehouse.transforms.builtin import standard_scaler
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -126,3 +126,12 @@ def test_batch_predict_writes_predictions_with_model_versions(
     assert (ones > 0).all() and (twos < 0).all()  # each row scored by its own version
     stored = fs.get_feature_group("fraud_inference").read().to_pandas()
     assert len(stored) == 100
+
+
+def test_the_service_runs_models_on_one_thread() -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    model = RandomForestClassifier(n_jobs=-1)
+    limit_threads(model, 1)
+    assert model.get_params()["n_jobs"] == 1
+    limit_threads(total, 1)  # a model without an n_jobs parameter is left as it is
