@@ -24,7 +24,9 @@ from .servers import Server, free_port
 from .wrk import run_wrk
 
 ROOT = Path(__file__).resolve().parents[2]  # the featurehouse checkout that is measured
-FEAST_TUNED = ["--no-access-log", "--workers", "2", "--max-requests", "10000000"]
+# Feast at its defaults restarts its worker every 1,000 requests and logs each request.
+FEAST_TUNED = ["--no-access-log", "--max-requests", "10000000"]
+TWO_WORKERS = ["--workers", "2"]
 
 
 def run(
@@ -111,21 +113,24 @@ def _run(
         wrk = run_wrk(server.port, endpoint.path, endpoint.body, entities, root, wrk_seconds)
         return {"sequential": one_by_one, "wrk": wrk}
 
+    both = [("vectors", vectors), ("predict", predict)]
     contenders: list[tuple[str, list[str], str, list[tuple[str, Endpoint]]]] = [
-        ("featurehouse", [], "/healthz", [("vectors", vectors), ("predict", predict)]),
+        ("featurehouse", [], "/healthz", both),
     ]
     if two_workers:
-        contenders.append(("featurehouse, 2 workers", ["--workers", "2"], "/healthz",
-                           [("vectors", vectors)]))  # fmt: skip
+        contenders.append(("featurehouse, 2 workers", TWO_WORKERS, "/healthz", both))
     if feast:
         contenders.append(("Feast, defaults", [], "/health", [("vectors", feast_vectors)]))
         if feast_tuned:
             contenders.append(("Feast, tuned", FEAST_TUNED, "/health",
                                [("vectors", feast_vectors)]))  # fmt: skip
+            contenders.append(("Feast, tuned, 2 workers", [*FEAST_TUNED, *TWO_WORKERS],
+                               "/health", [("vectors", feast_vectors)]))  # fmt: skip
     for name, extra, health, endpoints in contenders:
         with _server(name, home, repo, root, extra, health) as server:
             started = server.wait_until_up()
-            measured: Result = {"start_seconds": started, "options": extra}
+            workers = 2 if TWO_WORKERS[1] in extra else 1
+            measured: Result = {"start_seconds": started, "options": extra, "workers": workers}
             for label, endpoint in endpoints:
                 measured[label] = measure(server, endpoint)
             measured["rss_mib"] = server.rss_mib()
@@ -134,6 +139,8 @@ def _run(
         log(f"soak: {soak_seconds:g} s at {soak_rate:g} requests/s (vectors and predict)")
         with _server("featurehouse soak", home, repo, root, [], "/healthz") as server:
             server.wait_until_up()
+            for endpoint in (vectors, predict):  # as for the other runs: warm, then measure
+                sequential(server.port, endpoint, keys[:warmup], warmup)
             results["soak"] = paced(
                 server.port, [vectors, predict], keys, soak_rate, soak_seconds, server.rss_mib
             )

@@ -40,12 +40,14 @@ def create_app(
     close_store: bool = False,
 ) -> FastAPI:
     """The service over ``store``. With a ``token``, every route but ``/healthz`` and the
-    docs needs ``Authorization: Bearer <token>``. On shutdown every queued prediction is
-    written to its log; ``close_store`` then closes the store too."""
+    docs needs ``Authorization: Bearer <token>``. On start-up every deployment's models
+    are loaded; on shutdown every queued prediction is written to its log; ``close_store``
+    then closes the store too."""
     state = ServiceState(store, log_interval=log_interval)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(state.warm_up)
         try:
             yield
         finally:

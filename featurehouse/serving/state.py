@@ -4,6 +4,7 @@ as often as deployments, and the key types of each view."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from featurehouse.feature_view import FeatureView
     from featurehouse.store import FeatureStore
 
+logger = logging.getLogger("featurehouse.serving")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -49,6 +51,19 @@ class ServiceState:
         if self._network_reads:
             return await run_in_threadpool(work, *args, **kwargs)
         return work(*args, **kwargs)
+
+    def warm_up(self) -> None:
+        """Load every deployment's view and models before the first request, which would
+        otherwise wait for them (seconds, in a worker that has just started). One that
+        cannot be loaded is only logged: its own requests will report why."""
+        for deployment in self.store.deployments.list():
+            try:
+                self.predictor.deployment(deployment.name)
+                view = self.predictor.view(deployment)
+                for served in deployment.models:
+                    self.predictor.loaded(view, served.model, served.version)
+            except Exception as exc:  # one broken deployment must not stop the service
+                logger.warning("deployment %s not loaded at start: %s", deployment.name, exc)
 
     def prediction_logs(self) -> dict[str, PredictionLog]:
         return dict(self._logs)
