@@ -71,9 +71,8 @@ def sequential(port: int, endpoint: Endpoint, keys: Sequence[int], warmup: int) 
     """Time one request per key of ``keys`` (after ``warmup`` untimed ones), one at a time:
     percentiles (µs), errors (non-200 or socket), wrong answers."""
     bodies = [(key, endpoint.body(key)) for key in keys]
+    warm_up(port, endpoint, keys[:warmup])
     connection = Connection(port)
-    for _, body in bodies[:warmup]:
-        connection.post(endpoint.path, body)
     timings: list[float] = []
     errors = wrong = 0
     for key, body in bodies[warmup:]:
@@ -86,6 +85,14 @@ def sequential(port: int, endpoint: Endpoint, keys: Sequence[int], warmup: int) 
             wrong += 1
     connection.close()
     return {**percentiles(timings), "errors": errors, "wrong": wrong}
+
+
+def warm_up(port: int, endpoint: Endpoint, keys: Sequence[int]) -> None:
+    """One untimed request per key (the server's first requests load what it lazily can)."""
+    connection = Connection(port)
+    for key in keys:
+        connection.post(endpoint.path, endpoint.body(key))
+    connection.close()
 
 
 def schedule(start: float, rate: float, threads: int, thread: int, i: int) -> float:

@@ -18,7 +18,7 @@ from fvbench import feast_env
 from fvbench.runner import featurehouse_commit
 
 from . import data
-from .client import Endpoint, paced, sequential
+from .client import Endpoint, paced, sequential, warm_up
 from .projects import DEPLOYMENT, VIEW, setup_feast, setup_featurehouse
 from .servers import Server, free_port
 from .wrk import run_wrk
@@ -140,7 +140,7 @@ def _run(
         with _server("featurehouse soak", home, repo, root, [], "/healthz") as server:
             server.wait_until_up()
             for endpoint in (vectors, predict):  # as for the other runs: warm, then measure
-                sequential(server.port, endpoint, keys[:warmup], warmup)
+                warm_up(server.port, endpoint, keys[:warmup])
             results["soak"] = paced(
                 server.port, [vectors, predict], keys, soak_rate, soak_seconds, server.rss_mib
             )
