@@ -140,8 +140,12 @@ class PredictionLog:
             # statistics): under steady traffic, writing whenever a row is queued would
             # commit back to back and take a core from the requests.
             self._stop.wait(self._interval)
-            while rows := self._take():
-                self._write(rows)
+            while True:  # a full batch may leave more behind: write on until it does not
+                rows = self._take()
+                if rows:
+                    self._write(rows)
+                if len(rows) < self._batch:
+                    break
 
     def _take(self) -> list[dict[str, Any]]:
         """Up to ``batch`` queued rows, without waiting."""

@@ -1,6 +1,7 @@
 """What the service keeps between requests: the store, the predictor, one prediction log per
 deployment (opened on its first prediction, drained on shutdown), feature views refreshed
-as often as deployments, and the key types of each view."""
+as often as deployments, the key types of each view, and where online lookups run (on the
+event loop, or in the threadpool for a store that waits on the network)."""
 
 from __future__ import annotations
 

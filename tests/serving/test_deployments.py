@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -103,6 +104,21 @@ def test_predictions_use_each_models_statistics_and_are_logged(
     assert fs.log_outcomes("fraud", [{"request_id": results[0].request_id, "outcome": 1.0}]) == 1
     outcomes = fs.get_feature_group("fraud_outcomes").read().to_pandas()
     assert outcomes["outcome"].tolist() == [1.0]
+
+
+def test_a_log_under_steady_traffic_writes_once_an_interval(
+    fs: fh.FeatureStore, setup: dict[str, Any]
+) -> None:
+    fs.deploy("fraud", model="scorer", version=1)
+    result = Predictor(fs).predict("fraud", [{"cc_num": 1}])[0]
+    log = PredictionLog(fs, "fraud", interval=1.0)
+    for _ in range(60):  # a prediction every 25 ms for 1.5 s: writes could follow each other
+        log.append({"cc_num": 1}, result, 1.0)
+        time.sleep(0.025)
+    log.close()
+    assert log.written == 60
+    # the group's creation, a write after 1 s, the rest when closed
+    assert len(fs.get_feature_group("fraud_predictions").commits()) <= 3
 
 
 def test_a_full_queue_drops_and_counts(fs: fh.FeatureStore, setup: dict[str, Any]) -> None:
