@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
+
+# The servers run this checkout's featurehouse: so do the setup and the report's commit.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from servebench.data import ENTITIES
 from servebench.report import report
