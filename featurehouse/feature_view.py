@@ -368,12 +368,8 @@ class FeatureView:
             entity_list = list(entities)
         else:
             entity_list = to_arrow(self._obj, entities).select(self.keys).to_pylist()
-        if request is None or isinstance(request, Mapping):
-            requests = [request or {}] * len(entity_list)
-        else:
-            requests = list(request)
-        vectors = self._vectors(entity_list, requests, transformed)
-        names = list(vectors[0]) if vectors else self._vector_names(transformed)
+        vectors = self.get_feature_vector_list(entity_list, request, transformed=transformed)
+        names = list(vectors[0]) if vectors else self.feature_vector_names(transformed)
         columns = {k: pa.array([e[k] for e in entity_list], self._plan.types[k]) for k in self.keys}
         for name in names:
             values = [v[name] for v in vectors]
@@ -381,7 +377,24 @@ class FeatureView:
             columns[name] = pa.array(values, kind) if kind is not None else pa.array(values)
         return Result(pa.table(columns))
 
-    def _vector_names(self, transformed: bool) -> list[str]:
+    def get_feature_vector_list(
+        self,
+        entities: Sequence[Mapping[str, Any]],
+        request: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        transformed: bool = False,
+    ) -> list[dict[str, Any]]:
+        """What ``get_feature_vector`` gives, for each of many entities, from one read per
+        feature group: plain dicts, the light shape for a server answering a request."""
+        if request is None or isinstance(request, Mapping):
+            requests = [request or {}] * len(entities)
+        else:
+            requests = list(request)
+        return self._vectors(entities, requests, transformed)
+
+    def feature_vector_names(self, transformed: bool = False) -> list[str]:
+        """The names of a vector's values in order: the features, or with ``transformed``
+        the transforms' outputs (a one-hot encoded feature gives one name per category)."""
         if not transformed:
             return list(self._plan.features)
         return output_names(self._plan.features, self._plan.transforms, self._statistics())

@@ -65,6 +65,12 @@ class FeatureStore:
     def __repr__(self) -> str:
         return f"FeatureStore({str(self.settings.home)!r})"
 
+    @property
+    def online_network_reads(self) -> bool:
+        """Whether an online read waits on the network (Redis) rather than reading a local
+        file (SQLite): the HTTP service runs such reads off its event loop."""
+        return self._services.online.network_reads
+
     @cached_property
     def models(self) -> ModelRegistry:
         """The model registry of this project."""

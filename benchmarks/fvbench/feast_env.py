@@ -43,7 +43,7 @@ def ensure_venv(log: Callable[[str], None] = print) -> str:
     return subprocess.run(check, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def _rss_mib(pid: int) -> float:
+def rss_mib(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
@@ -65,7 +65,7 @@ def run_job(args: list[str], log_file: Path, timeout: float, memory_cap_mib: flo
         while child.poll() is None:
             if time.monotonic() - started > timeout:
                 reason = f"stopped after {timeout:.0f} s"
-            elif _rss_mib(child.pid) > memory_cap_mib:
+            elif rss_mib(child.pid) > memory_cap_mib:
                 reason = f"stopped past {memory_cap_mib / 1024:.0f} GiB of memory"
             if reason:
                 child.kill()

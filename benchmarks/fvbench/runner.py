@@ -35,7 +35,7 @@ def default_memory_cap_mib() -> float:
         return 16 * 1024.0
 
 
-def _commit() -> str:
+def featurehouse_commit() -> str:
     """The commit of the featurehouse that runs, and whether it has uncommitted changes."""
     import subprocess
 
@@ -86,7 +86,7 @@ def run(
             "repeat": repeat,
             "data_dir": str(root),
             "load": os.getloadavg()[0],
-            "commit": _commit(),
+            "commit": featurehouse_commit(),
             "feast": feast_env.ensure_venv(log) if feast else None,
         },
         "scales": {},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import typer
@@ -11,6 +12,12 @@ import featurehouse as fh
 from featurehouse.cli.common import ProjectOption
 from featurehouse.config import Settings
 from featurehouse.errors import MissingDependencyError
+
+# uvloop's event loop (not on Windows) and the httptools parser, both in the serve extra:
+# uvicorn's "auto" picks them too, but naming them makes a missing one an error rather than
+# a slower server.
+LOOP = "asyncio" if sys.platform == "win32" else "uvloop"
+HTTP = "httptools"
 
 
 def run(
@@ -25,10 +32,17 @@ def run(
     ),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
     log_level: str = typer.Option("info", help="uvicorn's log level."),
+    access_log: bool = typer.Option(
+        False, help="Log every request (off by default: /metrics counts them)."
+    ),
 ) -> None:
     """Serve predictions and feature vectors over HTTP (docs at /docs)."""
     try:
+        import httptools  # noqa: F401
         import uvicorn
+
+        if LOOP == "uvloop":
+            import uvloop  # noqa: F401
 
         from featurehouse.serving.app import create_app
         from featurehouse.serving.security import check_bind
@@ -42,7 +56,15 @@ def run(
         # writes queued predictions) closes the store; the with-block covers a failed start.
         with fh.FeatureStore(settings) as fs:
             app = create_app(fs, token, close_store=True)
-            uvicorn.run(app, host=host, port=port, log_level=log_level)
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                access_log=access_log,
+                loop=LOOP,
+                http=HTTP,
+                log_level=log_level,
+            )
         return
     # Workers are separate processes that rebuild the app from settings: hand them the
     # project and token the way settings read them.
@@ -55,5 +77,8 @@ def run(
         host=host,
         port=port,
         workers=workers,
+        access_log=access_log,
         log_level=log_level,
+        loop=LOOP,
+        http=HTTP,
     )

@@ -47,6 +47,10 @@ class OnlineTable:
 
 
 class OnlineStore(Protocol):
+    # A capability: True when a read waits on a network round trip (Redis), False when it
+    # reads a local file (SQLite). A server runs network reads off its event loop.
+    network_reads: bool
+
     def write_latest(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
         """Store each row unless its key already holds a newer row.
 

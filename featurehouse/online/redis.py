@@ -96,6 +96,8 @@ class _Prepared:
 
 
 class RedisOnlineStore:
+    network_reads = True
+
     def __init__(self, uri: str) -> None:
         try:
             import redis

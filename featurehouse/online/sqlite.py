@@ -80,6 +80,8 @@ class _Prepared:
 
 
 class SqliteOnlineStore:
+    network_reads = False
+
     def __init__(self, uri: str) -> None:
         path = uri.split(":///", 1)[1] if ":///" in uri else ":memory:"
         if path != ":memory:":

@@ -23,6 +23,7 @@ from featurehouse.serving import routes_health, routes_predict, routes_vectors
 from featurehouse.serving.bodies import MAX_BODY_BYTES
 from featurehouse.serving.http_errors import install_error_handlers
 from featurehouse.serving.middleware import BodyLimit, RequestMetrics
+from featurehouse.serving.prediction_log import LOG_INTERVAL
 from featurehouse.serving.security import bearer_token
 from featurehouse.serving.state import ServiceState
 
@@ -35,16 +36,18 @@ def create_app(
     token: str | None = None,
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
-    log_interval: float = 0.5,
+    log_interval: float = LOG_INTERVAL,
     close_store: bool = False,
 ) -> FastAPI:
     """The service over ``store``. With a ``token``, every route but ``/healthz`` and the
-    docs needs ``Authorization: Bearer <token>``. On shutdown every queued prediction is
-    written to its log; ``close_store`` then closes the store too."""
+    docs needs ``Authorization: Bearer <token>``. On start-up every deployment's models
+    are loaded; on shutdown every queued prediction is written to its log; ``close_store``
+    then closes the store too."""
     state = ServiceState(store, log_interval=log_interval)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(state.warm_up)
         try:
             yield
         finally:

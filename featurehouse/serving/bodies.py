@@ -4,11 +4,14 @@ leave it as JSON (no NaN, datetimes as ISO 8601 text)."""
 from __future__ import annotations
 
 import base64
+import json
 import math
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
+import orjson
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from featurehouse.types import OBJECT_NAME
@@ -98,6 +101,22 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+def json_response(payload: dict[str, Any]) -> Response:
+    """``payload`` (already made JSON-safe by ``json_value``) rendered by orjson: the answer
+    of a hot route, which skips FastAPI's validation of a ``response_model`` (its schema
+    stays in the OpenAPI document through ``responses``)."""
+    try:
+        content = orjson.dumps(payload)
+    except TypeError:  # an int beyond 64 bits, which orjson refuses and JSON allows
+        content = json.dumps(payload).encode()
+    return Response(content, media_type="application/json")
+
+
+def ok_response(model: type[BaseModel], description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry of a route's 200 answer, with the error answers."""
+    return {200: {"model": model, "description": description}, **ERROR_RESPONSES}
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

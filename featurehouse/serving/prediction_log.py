@@ -8,6 +8,7 @@ growing memory or slowing requests. ``close()`` writes everything still queued.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from featurehouse.feature_group import FeatureGroup
     from featurehouse.serving.predictor import Prediction
     from featurehouse.store import FeatureStore
+
+
+LOG_INTERVAL = 5.0  # seconds between writes of a prediction log
 
 
 def _schema() -> pa.Schema:
@@ -88,7 +92,7 @@ class PredictionLog:
         *,
         capacity: int = 100_000,
         batch: int = 5_000,
-        interval: float = 0.5,
+        interval: float = LOG_INTERVAL,
     ) -> None:
         self.deployment = deployment
         self.dropped = 0
@@ -132,18 +136,23 @@ class PredictionLog:
 
     def _run(self) -> None:
         while not (self._stop.is_set() and self._queue.empty()):
-            rows = self._take()
-            if rows:
-                self._write(rows)
+            # At most one write an interval (each is a commit of the log group, with its
+            # statistics): under steady traffic, writing whenever a row is queued would
+            # commit back to back and take a core from the requests.
+            self._stop.wait(self._interval)
+            while True:  # a full batch may leave more behind: write on until it does not
+                rows = self._take()
+                if rows:
+                    self._write(rows)
+                if len(rows) < self._batch:
+                    break
 
     def _take(self) -> list[dict[str, Any]]:
+        """Up to ``batch`` queued rows, without waiting."""
         rows: list[dict[str, Any]] = []
-        try:
-            rows.append(self._queue.get(timeout=self._interval))
+        with contextlib.suppress(queue.Empty):
             while len(rows) < self._batch:
                 rows.append(self._queue.get_nowait())
-        except queue.Empty:
-            pass
         return rows
 
     def _write(self, rows: list[dict[str, Any]]) -> None:

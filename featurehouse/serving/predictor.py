@@ -49,10 +49,12 @@ class _Loaded:
 
 
 class Predictor:
-    """Caches deployments (refreshed every second), views and loaded models."""
+    """Caches deployments (refreshed every second), views and loaded models. With
+    ``threads``, models that take an ``n_jobs`` parameter use that many threads."""
 
-    def __init__(self, store: FeatureStore) -> None:
+    def __init__(self, store: FeatureStore, threads: int | None = None) -> None:
         self._store = store
+        self._threads = threads
         self._lock = threading.Lock()
         self._deployments: dict[str, tuple[float, Deployment]] = {}
         self._views: dict[tuple[str, int], FeatureView] = {}
@@ -84,7 +86,10 @@ class Predictor:
                     inputs = mv.inputs or view.features
                     columns = output_names(inputs, view.transforms, stats) if stats else inputs
                     prepare = VectorTransform(view.transforms, stats) if stats else dict
-                    self._models[key] = _Loaded(mv, mv.load(), columns, stats, prepare)
+                    model = mv.load()
+                    if self._threads is not None:
+                        limit_threads(model, self._threads)
+                    self._models[key] = _Loaded(mv, model, columns, stats, prepare)
         return self._models[key]
 
     def predict(
@@ -108,7 +113,7 @@ class Predictor:
                     expected=len(entities),
                     received=len(requests),
                 )
-        raw = view.get_feature_vectors(list(entities), requests).to_pylist()
+        raw = view.get_feature_vector_list(entities, requests)
         results: list[Prediction] = [None] * len(entities)  # type: ignore[list-item]
         groups: dict[tuple[str, int], list[int]] = {}
         for i, entity in enumerate(entities):
@@ -126,6 +131,14 @@ class Predictor:
                     uuid.uuid4().hex, output, model, version, feature_row, input_row
                 )
         return results
+
+
+def limit_threads(model: Any, threads: int) -> None:
+    """Make a model with a scikit-learn API (XGBoost and LightGBM wrappers included) use
+    ``threads`` threads to predict."""
+    get_params = getattr(model, "get_params", None)
+    if get_params is not None and "n_jobs" in get_params():
+        model.set_params(n_jobs=threads)
 
 
 def run_model(loaded: _Loaded, inputs: list[dict[str, Any]]) -> list[Any]:

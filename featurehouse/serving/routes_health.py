@@ -13,7 +13,7 @@ metrics = APIRouter(tags=["operations"])
 
 
 @health.get("/healthz", response_model=Health, summary="Liveness")
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health(status="ok")
 
 

@@ -1,19 +1,20 @@
 """``POST /v1/deployments/{name}/predict``: predictions through a deployment, each logged
-with its latency to the deployment's prediction log."""
+with its latency to the deployment's prediction log. The route runs in the threadpool: a
+model may take far longer than a lookup, and must not hold up the event loop."""
 
 from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 
 from featurehouse.serving.bodies import (
-    ERROR_RESPONSES,
     NAME_PATTERN,
     PredictBody,
-    PredictionOut,
     PredictResponse,
+    json_response,
     json_value,
+    ok_response,
 )
 from featurehouse.serving.entities import check_entities
 from featurehouse.serving.state import ServiceState, service_state
@@ -23,15 +24,15 @@ router = APIRouter(prefix="/v1", tags=["predictions"])
 
 @router.post(
     "/deployments/{name}/predict",
-    response_model=PredictResponse,
-    responses=ERROR_RESPONSES,
+    response_model=None,
+    responses=ok_response(PredictResponse, "One prediction per entity, in order"),
     summary="Predict for entities through a deployment",
 )
 def predict(
     body: PredictBody,
     name: str = Path(pattern=NAME_PATTERN, description="The deployment."),
     state: ServiceState = Depends(service_state),
-) -> PredictResponse:
+) -> Response:
     """One prediction per entity, by the model version its key is routed to, with a
     request id to quote when logging the outcome."""
     predictor = state.predictor
@@ -45,16 +46,18 @@ def predict(
     for entity, prediction in zip(body.entities, predictions, strict=True):
         log.append(entity, prediction, latency_ms)
     state.metrics.count_predictions(name, predictions)
-    return PredictResponse(
-        deployment=name,
-        revision=deployment.revision,
-        predictions=[
-            PredictionOut(
-                request_id=p.request_id,
-                prediction=json_value(p.prediction),
-                model=p.model,
-                model_version=p.model_version,
-            )
-            for p in predictions
-        ],
+    return json_response(
+        {
+            "deployment": name,
+            "revision": deployment.revision,
+            "predictions": [
+                {
+                    "request_id": p.request_id,
+                    "prediction": json_value(p.prediction),
+                    "model": p.model,
+                    "model_version": p.model_version,
+                }
+                for p in predictions
+            ],
+        }
     )

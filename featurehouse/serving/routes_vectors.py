@@ -1,16 +1,21 @@
-"""``POST /v1/feature-views/{name}/vectors``: online feature vectors of entities."""
+"""``POST /v1/feature-views/{name}/vectors``: online feature vectors of entities.
+
+The route is ``async``: a lookup in a local online store (SQLite) takes a few tens of
+microseconds, less than a hop to the threadpool, so it runs on the event loop; a store
+that waits on the network (Redis) is read in the threadpool (``ServiceState.lookup``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 
 from featurehouse.errors import DataError
 from featurehouse.serving.bodies import (
-    ERROR_RESPONSES,
     NAME_PATTERN,
     VectorsBody,
     VectorsResponse,
+    json_response,
     json_value,
+    ok_response,
 )
 from featurehouse.serving.entities import check_entities
 from featurehouse.serving.state import ServiceState, service_state
@@ -20,18 +25,22 @@ router = APIRouter(prefix="/v1", tags=["feature vectors"])
 
 @router.post(
     "/feature-views/{name}/vectors",
-    response_model=VectorsResponse,
-    responses=ERROR_RESPONSES,
+    response_model=None,
+    responses=ok_response(VectorsResponse, "The feature vectors, one per entity, in order"),
     summary="Feature vectors of entities from the online store",
 )
-def vectors(
+async def vectors(
     body: VectorsBody,
     name: str = Path(pattern=NAME_PATTERN, description="The feature view."),
     state: ServiceState = Depends(service_state),
-) -> VectorsResponse:
+) -> Response:
     """The features of each entity in the view's order (null where a group has no row for
     it), on-demand features computed from ``request``; ``transformed`` applies the
     statistics of the view's bound training dataset."""
+    return await state.lookup(_vectors, state, name, body)
+
+
+def _vectors(state: ServiceState, name: str, body: VectorsBody) -> Response:
     view = state.feature_view(name, body.version)
     obj = f"feature view {view.label}"
     check_entities(obj, view.keys, state.key_types(view), body.entities)
@@ -43,12 +52,14 @@ def vectors(
             expected=len(body.entities),
             received=len(body.request),
         )
-    result = view.get_feature_vectors(body.entities, body.request, transformed=body.transformed)
-    names = [c for c in result.columns if c not in view.keys]
-    rows = [{n: json_value(row[n]) for n in names} for row in result.to_pylist()]
-    return VectorsResponse(
-        feature_view=view.name,
-        version=view.version,
-        features=names,
-        vectors=rows if body.as_objects else [[row[n] for n in names] for row in rows],
+    found = view.get_feature_vector_list(body.entities, body.request, transformed=body.transformed)
+    names = list(found[0]) if found else view.feature_vector_names(body.transformed)
+    rows = [{n: json_value(row[n]) for n in names} for row in found]
+    return json_response(
+        {
+            "feature_view": view.name,
+            "version": view.version,
+            "features": names,
+            "vectors": rows if body.as_objects else [[row[n] for n in names] for row in rows],
+        }
     )

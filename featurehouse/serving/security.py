@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -38,12 +38,12 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
-def bearer_token(token: str) -> Callable[..., None]:
+def bearer_token(token: str) -> Callable[..., Awaitable[None]]:
     """A dependency that lets a request through only with ``Authorization: Bearer <token>``."""
     scheme = HTTPBearer(auto_error=False, description="The token `featurehouse serve` was given.")
     expected = token.encode()
 
-    def require_token(
+    async def require_token(  # async: FastAPI would run a plain function in a thread
         credentials: HTTPAuthorizationCredentials | None = Depends(scheme),
     ) -> None:
         given = credentials.credentials.encode() if credentials is not None else b""

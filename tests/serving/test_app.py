@@ -223,3 +223,15 @@ def test_the_token_setting_is_read_from_the_environment_and_never_shown(
     settings = Settings.load(tmp_path)
     assert settings.serve_token == "s3cret"
     assert "s3cret" not in repr(settings)
+
+
+def test_a_deployment_that_cannot_load_does_not_stop_the_service(
+    fs: fh.FeatureStore, deployed: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    fs.deploy("damaged", model="scorer", version=2)
+    fs.models.get("scorer", 2).artifact.write_bytes(b"not the registered model")
+    with TestClient(create_app(fs)) as client:  # start-up loads every deployment
+        assert client.post(PREDICT, json={"entities": [{"cc_num": 1}]}).status_code == 200
+        damaged = client.post("/v1/deployments/damaged/predict", json={"entities": [{"cc_num": 1}]})
+        assert error(damaged, 422)["type"] == "DataError"
+    assert "deployment damaged not loaded at start" in caplog.text

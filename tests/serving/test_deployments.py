@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 import featurehouse as fh
 from featurehouse.errors import ConflictError, DataError
 from featurehouse.serving.prediction_log import PredictionLog
-from featurehouse.serving.predictor import Predictor
+from featurehouse.serving.predictor import Predictor, limit_threads
 from featurehouse.transforms.builtin import standard_scaler
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -119,6 +120,21 @@ def test_a_model_is_given_only_its_inputs_and_the_service_still_logs_every_featu
     assert set(result.features) == {"limit", "age"}
 
 
+def test_a_log_under_steady_traffic_writes_once_an_interval(
+    fs: fh.FeatureStore, setup: dict[str, Any]
+) -> None:
+    fs.deploy("fraud", model="scorer", version=1)
+    result = Predictor(fs).predict("fraud", [{"cc_num": 1}])[0]
+    log = PredictionLog(fs, "fraud", interval=1.0)
+    for _ in range(60):  # a prediction every 25 ms for 1.5 s: writes could follow each other
+        log.append({"cc_num": 1}, result, 1.0)
+        time.sleep(0.025)
+    log.close()
+    assert log.written == 60
+    # the group's creation, a write after 1 s, the rest when closed
+    assert len(fs.get_feature_group("fraud_predictions").commits()) <= 3
+
+
 def test_a_full_queue_drops_and_counts(fs: fh.FeatureStore, setup: dict[str, Any]) -> None:
     fs.deploy("fraud", model="scorer", version=1)
     result = Predictor(fs).predict("fraud", [{"cc_num": 1}])[0]
@@ -140,3 +156,12 @@ def test_batch_predict_writes_predictions_with_model_versions(
     assert (ones > 0).all() and (twos < 0).all()  # each row scored by its own version
     stored = fs.get_feature_group("fraud_inference").read().to_pandas()
     assert len(stored) == 100
+
+
+def test_the_service_runs_models_on_one_thread() -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    model = RandomForestClassifier(n_jobs=-1)
+    limit_threads(model, 1)
+    assert model.get_params()["n_jobs"] == 1
+    limit_threads(total, 1)  # a model without an n_jobs parameter is left as it is
