@@ -130,6 +130,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def json_value(value: Any) -> Any:
     """``value`` as JSON can carry it: NaN and infinities become null, times ISO text."""
+    if type(value) is float:  # most features: checked first, as a vector holds many
+        return value if math.isfinite(value) else None
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
