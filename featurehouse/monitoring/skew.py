@@ -33,6 +33,23 @@ def same(served: Any, offline: Any) -> bool:
     return bool(served == offline)
 
 
+def _requests(deployment: str, parameters: list[str], logs: pa.Table) -> list[dict[str, Any]]:
+    """The request parameters each logged prediction's on-demand features took."""
+    column = "request"
+    logged: list[Any] = logs.column(column).to_pylist() if column in logs.column_names else [None]
+    if None in logged:
+        raise DataError(
+            f"deployment {deployment!r}: its view's on-demand features take request "
+            f"parameters {parameters}, which predictions logged before they were kept lack; "
+            "choose a window after",
+            obj=deployment,
+            column=column,
+            expected=parameters,
+            received=None,
+        )
+    return [json.loads(r) for r in logged]
+
+
 def training_serving_skew(
     store: FeatureStore,
     deployment: str,
@@ -47,14 +64,6 @@ def training_serving_skew(
     import pyarrow as pa
 
     view = store.get_feature_view(*store.deployments.get(deployment).feature_view)
-    if view.request_parameters:
-        raise DataError(
-            f"deployment {deployment!r}: its view's on-demand features take request "
-            f"parameters {view.request_parameters}, which the prediction log does not keep",
-            obj=deployment,
-            expected="a view without request parameters",
-            received=view.request_parameters,
-        )
     logs = prediction_log(store, deployment, start, end)
     if sample < logs.num_rows:
         rng = np.random.default_rng(seed)
@@ -63,6 +72,10 @@ def training_serving_skew(
     served = [json.loads(f) for f in logs.column("features").to_pylist()]
     spine: dict[str, Any] = {k: [e.get(k) for e in entities] for k in view.keys}
     spine[view.event_time] = logs.column("ts")
+    if view.request_parameters:
+        requests = _requests(deployment, view.request_parameters, logs)
+        for name in view.request_parameters:
+            spine[name] = [r[name] for r in requests]
     for label in view.labels:
         if label not in view.features:
             spine[label] = pa.nulls(logs.num_rows)

@@ -44,6 +44,7 @@ def _schema() -> pa.Schema:
             ("prediction", pa.float64()),
             ("prediction_json", pa.string()),
             ("latency_ms", pa.float64()),
+            ("request", pa.string()),  # added later: null in rows logged before
         ]
     )
 
@@ -123,6 +124,7 @@ class PredictionLog:
             "prediction": float(prediction.prediction) if numeric else None,
             "prediction_json": _dumps(prediction.prediction),
             "latency_ms": latency_ms,
+            "request": _dumps(prediction.request),
         }
         try:
             self._queue.put_nowait(row)

@@ -35,6 +35,7 @@ class Prediction:
     model_version: int
     features: dict[str, Any]
     transformed: dict[str, Any]
+    request: dict[str, Any]  # the request parameters the on-demand features took
 
 
 @dataclass
@@ -127,8 +128,9 @@ class Predictor:
             for i, feature_row, input_row, output in zip(
                 rows, features, inputs, outputs, strict=True
             ):
+                request_values = {p: requests[i].get(p) for p in view.request_parameters}
                 results[i] = Prediction(
-                    uuid.uuid4().hex, output, model, version, feature_row, input_row
+                    uuid.uuid4().hex, output, model, version, feature_row, input_row, request_values
                 )
         return results
 

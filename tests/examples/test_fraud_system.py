@@ -116,6 +116,27 @@ def test_the_monitoring_step_watches_the_deployment_against_its_training_data(
     assert all(feature in html for feature in features)
 
 
+def test_skew_recomputes_with_the_logged_request_and_finds_only_later_activity(
+    project: Path,
+) -> None:
+    """The log's time is the wall clock, after every live transaction was written: offline,
+    a card's activity then includes its later live transactions, which the served vector
+    could not. Exactly the predictions of cards that transacted again differ, and only in
+    activity features; profiles and distance from home (from the logged request) agree."""
+    cards = transactions(project, live=True)["cc_num"].to_pylist()
+    again = sum(1 for i, card in enumerate(cards) if card in cards[i + 1 :])
+    with fh.connect(project) as fs:
+        logged = fs.get_feature_group("fraud_predictions").read().to_arrow()
+        assert all(json.loads(r).keys() == set(REQUEST) for r in logged["request"].to_pylist())
+        report = fs.monitoring.skew("fraud", sample=logged.num_rows).to_pylist()
+    differing = {r["feature"]: r["differing"] for r in report}
+    assert again > 0 and differing["tx_count_1d"] == again
+    assert set(differing) <= {
+        "merchant_id", "amount", "prev_unix", "category", "seconds_since_last",
+        *(f"{kind}_{w}" for w in ("10m", "1h", "1d") for kind in ("tx_count", "amount_sum")),
+    }  # fmt: skip
+
+
 def test_the_demo_says_where_to_look(fraud_demo: tuple[Path, str]) -> None:
     project, output = fraud_demo
     for text in (

@@ -9,6 +9,8 @@ import pyarrow as pa
 import pytest
 
 import featurehouse as fh
+from featurehouse.errors import DataError
+from featurehouse.monitoring.skew import _requests
 from featurehouse.serving.prediction_log import PredictionLog
 from featurehouse.serving.predictor import Predictor
 
@@ -44,6 +46,16 @@ def test_skew_reports_only_the_tampered_feature(
     assert served == pytest.approx(offline + 1.0)
     sampled = fs.monitoring.skew("fraud", sample=40, seed=1).to_pylist()
     assert sampled == [] or (sampled[0]["feature"] == "score" and sampled[0]["compared"] == 40)
+
+
+def test_request_parameters_missing_from_older_logs_are_named() -> None:
+    older = pa.table({"request_id": ["a", "b"], "request": ['{"amount": 1.0}', None]})
+    with pytest.raises(DataError, match="predictions logged before they were kept") as info:
+        _requests("fraud", ["amount"], older)
+    assert info.value.column == "request"
+    assert _requests("fraud", ["amount"], older.slice(0, 1)) == [{"amount": 1.0}]
+    with pytest.raises(DataError):
+        _requests("fraud", ["amount"], older.drop_columns(["request"]))
 
 
 def test_skew_needs_logged_predictions(fs: fh.FeatureStore, monitored: dict[str, Any]) -> None:
