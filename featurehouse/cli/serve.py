@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -51,20 +52,20 @@ def run(
     settings = Settings.load(project)
     token = token or settings.serve_token or None
     check_bind(host, token)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": access_log,
+        "log_level": log_level,
+        "loop": LOOP,
+        "http": HTTP,
+    }
     if workers == 1:
         # uvicorn re-raises SIGTERM after a graceful shutdown, so the app's lifespan (which
         # writes queued predictions) closes the store; the with-block covers a failed start.
         with fh.FeatureStore(settings) as fs:
             app = create_app(fs, token, close_store=True)
-            uvicorn.run(
-                app,
-                host=host,
-                port=port,
-                access_log=access_log,
-                loop=LOOP,
-                http=HTTP,
-                log_level=log_level,
-            )
+            uvicorn.run(app, **options)
         return
     # Workers are separate processes that rebuild the app from settings: hand them the
     # project and token the way settings read them.
@@ -72,13 +73,5 @@ def run(
     if token:
         os.environ["FEATUREHOUSE_SERVE_TOKEN"] = token
     uvicorn.run(
-        "featurehouse.serving.app:app_from_settings",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level=log_level,
-        loop=LOOP,
-        http=HTTP,
+        "featurehouse.serving.app:app_from_settings", factory=True, workers=workers, **options
     )
