@@ -41,15 +41,12 @@ class ServiceState:
         self._views: dict[tuple[str, int | None], tuple[float, FeatureView]] = {}
         self._key_types: dict[str, dict[str, pa.DataType]] = {}
         self._lock = threading.Lock()
-        self._network_reads: bool | None = None
 
     async def lookup(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``work``, which reads the online store: on the event loop when the store
         reads a local file (faster than a hop to a thread), in the threadpool when it
         waits on the network."""
-        if self._network_reads is None:
-            self._network_reads = self.store.online_network_reads
-        if self._network_reads:
+        if self.store.online_network_reads:
             return await run_in_threadpool(work, *args, **kwargs)
         return work(*args, **kwargs)
 
