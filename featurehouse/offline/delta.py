@@ -1,15 +1,13 @@
 """Delta Lake tables, one per feature group version, on local disk or object storage.
 
-Every commit carries ``fh.*`` metadata (a commit id, the operation and its row
-counts), so history can be read back from Delta itself, which is the source of
-truth. The change data feed of an online group's table lets the online store replay
+Every commit carries ``fh.*`` metadata (the operation), so history can be read
+back from Delta itself, which is the source of truth. The change data feed of an online group's table lets the online store replay
 commits it missed.
 """
 
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +22,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 CHANGE_FEED = "delta.enableChangeDataFeed"
-COMMIT_ID = "fh.commit_id"
+HISTORY_ATTEMPTS = 20
 
 
 def _quote(name: str) -> str:
@@ -108,14 +106,14 @@ class DeltaOfflineStore:
         """Append rows in one commit (growing the schema if ``data`` has new columns)."""
         from deltalake import write_deltalake
 
-        _, commit_id = self._commit(
+        self._commit(
             table,
             metadata,
             lambda props: write_deltalake(
                 table, data, mode="append", schema_mode="merge", commit_properties=props
             ),
         )
-        return self._version_of(table, commit_id)
+        return table.version()
 
     def upsert(
         self,
@@ -135,7 +133,7 @@ class DeltaOfflineStore:
         for column, (low, high) in prune.items():
             column = f"t.{_quote(column)}"
             predicate += f" AND {column} >= {_literal(low)} AND {column} <= {_literal(high)}"
-        metrics, commit_id = self._commit(
+        metrics = self._commit(
             table,
             metadata,
             lambda props: (
@@ -145,13 +143,13 @@ class DeltaOfflineStore:
                 .execute()
             ),
         )
-        return self._version_of(table, commit_id), metrics
+        return table.version(), metrics
 
     def delete_matching(
         self, table: DeltaTable, keys: pa.Table, metadata: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
         """Delete every row whose ``keys.column_names`` values equal a row of ``keys``."""
-        metrics, commit_id = self._commit(
+        metrics = self._commit(
             table,
             metadata,
             lambda props: (
@@ -160,34 +158,30 @@ class DeltaOfflineStore:
                 .execute()
             ),
         )
-        changed = metrics["num_target_rows_deleted"] > 0
-        return self._version_of(table, commit_id, changed), metrics
+        return table.version(), metrics
 
     def delete_where(
         self, table: DeltaTable, predicate: str, metadata: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
         """Delete the rows matching a SQL ``predicate``."""
-        metrics, commit_id = self._commit(
+        metrics = self._commit(
             table, metadata, lambda props: table.delete(predicate, commit_properties=props)
         )
-        return self._version_of(table, commit_id, metrics["num_deleted_rows"] > 0), metrics
+        return table.version(), metrics
 
-    def _commit(
-        self, table: DeltaTable, metadata: dict[str, Any], run: Callable[[Any], T]
-    ) -> tuple[T, str]:
-        """Run one committing operation, tagged with a fresh commit id in its metadata.
+    def _commit(self, table: DeltaTable, metadata: dict[str, Any], run: Callable[[Any], T]) -> T:
+        """Run one committing operation on ``table``, with ``metadata`` in its commit.
 
         Delta's own commit retries are off: a conflict must reach the writer, which
-        re-checks its batch against the new table state before trying again.
+        re-checks its batch against the new table state before trying again. So a commit
+        lands right after the version it read, and afterwards ``table`` is at that
+        commit's version (or still at the one it read, if the operation changed nothing).
         """
         from deltalake import CommitProperties
 
-        commit_id = uuid.uuid4().hex
-        properties = CommitProperties(
-            custom_metadata={**metadata, COMMIT_ID: commit_id}, max_commit_retries=0
-        )
+        properties = CommitProperties(custom_metadata=metadata, max_commit_retries=0)
         try:
-            return run(properties), commit_id
+            return run(properties)
         except Exception as exc:
             raise _translate(table.table_uri, exc) from exc
 
@@ -229,8 +223,22 @@ class DeltaOfflineStore:
         shutil.rmtree(self.uri(table_id), ignore_errors=True)
 
     def history(self, table: DeltaTable, limit: int | None = None) -> list[dict[str, Any]]:
-        """Commits, newest first, as Delta records them."""
-        return list(table.history(limit))
+        """Commits, newest first, as Delta records them, up to the newest version.
+
+        deltalake lists every commit in storage but numbers them down from the version
+        ``table`` has loaded, so a commit that lands in between shifts every number. The
+        listing is taken again until no commit landed around it.
+        """
+        for _ in range(HISTORY_ATTEMPTS):
+            table.update_incremental()
+            seen = table.version()
+            commits = table.history(limit)
+            table.update_incremental()
+            if table.version() == seen:
+                return commits
+        raise ConflictError(
+            f"{table.table_uri}: history kept changing while it was read", obj=table.table_uri
+        )
 
     def changes(self, table: DeltaTable, start: int, end: int) -> pa.Table:
         """Rows changed by versions ``start..end`` (inclusive), with ``_change_type``."""
@@ -238,24 +246,6 @@ class DeltaOfflineStore:
 
         reader = table.load_cdf(starting_version=start, ending_version=end)
         return pa.table(reader.read_all())
-
-    def _version_of(self, table: DeltaTable, commit_id: str, changed: bool = True) -> int:
-        """The version our commit got, found by its id (other writers may have committed since).
-
-        An operation that changed nothing (``changed=False``) makes no commit: the answer is
-        then the version it read.
-        """
-        read_version = table.version()
-        table.update_incremental()
-        for limit in (16, None):
-            for commit in table.history(limit):
-                if commit.get(COMMIT_ID) == commit_id:
-                    return int(commit["version"])
-        if not changed:
-            return int(read_version)
-        raise BackendError(
-            f"{table.table_uri}: commit {commit_id} not found in history", obj=table.table_uri
-        )
 
 
 def _match(columns: list[str]) -> str:
