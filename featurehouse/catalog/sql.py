@@ -19,6 +19,7 @@ from featurehouse.errors import (
     MissingDependencyError,
     NotFoundError,
 )
+from featurehouse.sqlite_wal import use_wal
 
 metadata = sa.MetaData()
 entries = sa.Table(
@@ -38,8 +39,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside one writer; the busy timeout makes other
     # processes wait for the write lock instead of failing at once.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -67,14 +68,20 @@ class SqlCatalog:
         self._engine = _create_engine(uri)
         try:
             metadata.create_all(self._engine, checkfirst=True)
-        except sa.exc.IntegrityError:
-            pass  # another process created the table between our check and create
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:
+            if self._has_entries():
+                return  # another process created the table between our check and create
             raise BackendError(
                 f"cannot open the catalog ({self._engine.dialect.name}): {exc.orig}",
                 obj="catalog",
                 retryable=True,
             ) from exc
+
+    def _has_entries(self) -> bool:
+        try:
+            return sa.inspect(self._engine).has_table(entries.name)
+        except sa.exc.DBAPIError:
+            return False
 
     @contextmanager
     def _begin(self) -> Iterator[sa.Connection]:

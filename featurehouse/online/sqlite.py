@@ -20,6 +20,7 @@ from featurehouse.errors import BackendError
 from featurehouse.online.base import Key, OnlineTable, Row, Versions, version_list
 from featurehouse.online.codec import decoder, encode_column, encode_key
 from featurehouse.online.packing import RowLayout, row_assembler
+from featurehouse.sqlite_wal import use_wal
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -89,7 +90,7 @@ class SqliteOnlineStore:
         self._conn = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, timeout=30
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages for large writes
         self._lock = threading.Lock()
