@@ -1,8 +1,8 @@
 """Delta Lake tables, one per feature group version, on local disk or object storage.
 
 Every commit carries ``fh.*`` metadata (the operation), so history can be read
-back from Delta itself, which is the source of truth. The change data feed of an online group's table lets the online store replay
-commits it missed.
+back from Delta itself, which is the source of truth. The change data feed of an
+online group's table lets the online store replay commits it missed.
 """
 
 from __future__ import annotations
@@ -223,7 +223,8 @@ class DeltaOfflineStore:
         shutil.rmtree(self.uri(table_id), ignore_errors=True)
 
     def history(self, table: DeltaTable, limit: int | None = None) -> list[dict[str, Any]]:
-        """Commits, newest first, as Delta records them, up to the newest version.
+        """Commits, newest first, as Delta records them; ``table`` is brought up to the
+        newest version.
 
         deltalake lists every commit in storage but numbers them down from the version
         ``table`` has loaded, so a commit that lands in between shifts every number. The
