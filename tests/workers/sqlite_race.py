@@ -29,6 +29,7 @@ def open_both(directory: str, barrier: Any, errors: Any) -> None:
 def main(root: str, trials: int) -> None:
     ctx = multiprocessing.get_context("fork")
     errors = ctx.Queue()
+    failures = []
     for trial in range(trials):
         directory = Path(root) / str(trial)
         directory.mkdir(parents=True)
@@ -41,7 +42,9 @@ def main(root: str, trials: int) -> None:
             proc.start()
         for proc in procs:
             proc.join(timeout=60)
-    failures = []
+            if proc.exitcode != 0:  # hung, or died before it could report
+                failures.append(f"trial {trial}: a process ended with {proc.exitcode}")
+                proc.kill()
     while not errors.empty():
         failures.append(errors.get())
     print(json.dumps(failures))
