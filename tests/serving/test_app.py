@@ -235,3 +235,36 @@ def test_a_deployment_that_cannot_load_does_not_stop_the_service(
         damaged = client.post("/v1/deployments/damaged/predict", json={"entities": [{"cc_num": 1}]})
         assert error(damaged, 422)["type"] == "DataError"
     assert "deployment damaged not loaded at start" in caplog.text
+
+
+def test_the_token_is_checked_before_the_body_is_read(
+    fs: fh.FeatureStore, deployed: dict[str, Any]
+) -> None:
+    malformed = b'{"entities": ['
+    json_type = {"Content-Type": "application/json"}
+    with TestClient(create_app(fs, token="s3cret")) as client:
+        for path in (PREDICT, VECTORS, "/v1/nothing"):
+            refused = client.post(path, content=malformed, headers=json_type)
+            assert error(refused, 401)["type"] == "Unauthorized"
+            wrong_scheme = {**json_type, "Authorization": "Basic s3cret"}
+            assert client.post(path, content=malformed, headers=wrong_scheme).status_code == 401
+        right = {**json_type, "Authorization": "Bearer s3cret"}
+        assert error(client.post(PREDICT, content=malformed, headers=right), 422)
+        assert client.get("/openapi.json").status_code == 200  # the docs stay open
+        schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
+        assert schemes["HTTPBearer"]["scheme"] == "bearer"
+
+
+def test_a_server_fault_shows_no_address_or_password(
+    home: Any, deployed: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    # The same project, its online store on a Redis that is not there.
+    settings = Settings.load(home, online="redis://:hunter2@127.0.0.1:9/0")
+    with fh.FeatureStore(settings) as unreachable, TestClient(create_app(unreachable)) as client:
+        for path in (PREDICT, VECTORS):
+            response = client.post(path, json={"entities": [{"cc_num": 1}]})
+            body = error(response, 503)
+            assert body["type"] == "BackendError" and response.headers["Retry-After"] == "1"
+            assert "127.0.0.1" not in response.text and "hunter2" not in response.text
+            assert str(home) not in response.text
+    assert "127.0.0.1:9" in caplog.text and "hunter2" not in caplog.text
