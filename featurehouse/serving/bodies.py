@@ -21,7 +21,9 @@ MAX_FIELDS = 64  # per entity or request
 MAX_BODY_BYTES = 1024 * 1024
 NAME_PATTERN = OBJECT_NAME.pattern
 
-Scalar = StrictInt | StrictFloat | StrictStr | StrictBool | None
+# JSON parsing gives 1e400 as inf and takes NaN / Infinity literals: no feature means them.
+FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+Scalar = StrictInt | FiniteFloat | StrictStr | StrictBool | None
 FieldName = Annotated[str, Field(max_length=128)]
 Entity = Annotated[dict[FieldName, Scalar], Field(max_length=MAX_FIELDS)]
 RequestParameters = Annotated[dict[FieldName, Scalar], Field(max_length=MAX_FIELDS)]

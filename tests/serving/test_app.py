@@ -268,3 +268,25 @@ def test_a_server_fault_shows_no_address_or_password(
             assert "127.0.0.1" not in response.text and "hunter2" not in response.text
             assert str(home) not in response.text
     assert "127.0.0.1:9" in caplog.text and "hunter2" not in caplog.text
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_422_naming_the_field(client: TestClient, number: str) -> None:
+    request_view = "/v1/feature-views/card_request_view/vectors"
+    bodies = {
+        "request.amount": (
+            request_view,
+            '{"entities": [{"cc_num": 1}], "request": {"amount": %s}}',
+        ),
+        "request[0].amount": (
+            request_view,
+            '{"entities": [{"cc_num": 1}], "request": [{"amount": %s}]}',
+        ),
+        "entities[0].cc_num": (PREDICT, '{"entities": [{"cc_num": %s}]}'),
+    }
+    for field, (path, template) in bodies.items():
+        response = client.post(
+            path, content=(template % number).encode(), headers={"Content-Type": "application/json"}
+        )
+        body = error(response, 422)
+        assert body["field"] == field and "finite" in body["message"], body
