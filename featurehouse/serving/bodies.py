@@ -90,7 +90,10 @@ class VectorsResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or degraded when a deployment cannot serve")
+    unhealthy_deployments: list[str] | None = Field(
+        None, description="The deployments whose model cannot be loaded."
+    )
 
 
 class ErrorDetail(BaseModel):

@@ -8,6 +8,7 @@ takes a list of feature dicts and returns one prediction per dict.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.errors import DataError
+from featurehouse.errors import BackendError, DataError
 from featurehouse.transforms.apply import VectorTransform, output_names
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from featurehouse.store import FeatureStore
 
 REFRESH_SECONDS = 1.0  # how stale a deployment may be: changes are picked up without restart
+logger = logging.getLogger("featurehouse.serving")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Predictor:
         self._deployments: dict[str, tuple[float, Deployment]] = {}
         self._views: dict[tuple[str, int], FeatureView] = {}
         self._models: dict[tuple[str, int], _Loaded] = {}
+        self._broken: set[tuple[str, int]] = set()  # model versions that failed to load
 
     def deployment(self, name: str) -> Deployment:
         now = time.monotonic()
@@ -93,6 +96,39 @@ class Predictor:
                     self._models[key] = _Loaded(mv, model, columns, stats, prepare)
         return self._models[key]
 
+    def served(
+        self, deployment: Deployment, view: FeatureView, model: str, version: int
+    ) -> _Loaded:
+        """``loaded``, for a deployment: a model it cannot load is the server's fault, not
+        the caller's (a missing or changed artifact, a deleted version). It is logged, the
+        deployment counts as unhealthy until the model loads, and a ``BackendError`` says
+        which model, without the details (paths) the log has."""
+        try:
+            loaded = self.loaded(view, model, version)
+        except Exception as exc:
+            self._broken.add((model, version))
+            logger.error(
+                "deployment %s: model %s:%s cannot be loaded: %s",
+                deployment.name,
+                model,
+                version,
+                exc,
+            )
+            raise BackendError(
+                f"deployment {deployment.name!r}: model {model}:{version} cannot be loaded",
+                obj=deployment.name,
+            ) from exc
+        self._broken.discard((model, version))
+        return loaded
+
+    def unhealthy(self) -> list[str]:
+        """The deployments seen so far whose current models do not all load."""
+        return sorted(
+            name
+            for name in list(self._deployments)
+            if any((s.model, s.version) in self._broken for s in self.deployment(name).models)
+        )
+
     def predict(
         self,
         name: str,
@@ -121,7 +157,7 @@ class Predictor:
             served = deployment.choose(tuple(entity[k] for k in view.keys))
             groups.setdefault((served.model, served.version), []).append(i)
         for (model, version), rows in groups.items():
-            loaded = self.loaded(view, model, version)
+            loaded = self.served(deployment, view, model, version)
             features = [{f: raw[i][f] for f in view.features} for i in rows]
             inputs = [loaded.prepare(f) for f in features]
             outputs = run_model(loaded, inputs)

@@ -225,16 +225,31 @@ def test_the_token_setting_is_read_from_the_environment_and_never_shown(
     assert "s3cret" not in repr(settings)
 
 
-def test_a_deployment_that_cannot_load_does_not_stop_the_service(
-    fs: fh.FeatureStore, deployed: dict[str, Any], caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("damage", ["changed", "missing"])
+def test_a_deployment_that_cannot_load_is_a_server_fault_and_unhealthy(
+    fs: fh.FeatureStore, deployed: dict[str, Any], caplog: pytest.LogCaptureFixture, damage: str
 ) -> None:
     fs.deploy("damaged", model="scorer", version=2)
-    fs.models.get("scorer", 2).artifact.write_bytes(b"not the registered model")
+    artifact = fs.models.get("scorer", 2).artifact
+    if damage == "changed":
+        artifact.write_bytes(b"not the registered model")
+    else:
+        artifact.unlink()
     with TestClient(create_app(fs)) as client:  # start-up loads every deployment
+        assert client.get("/healthz").json() == {
+            "status": "degraded",
+            "unhealthy_deployments": ["damaged"],
+        }
         assert client.post(PREDICT, json={"entities": [{"cc_num": 1}]}).status_code == 200
         damaged = client.post("/v1/deployments/damaged/predict", json={"entities": [{"cc_num": 1}]})
-        assert error(damaged, 422)["type"] == "DataError"
+        body = error(damaged, 500)
+        assert body["type"] == "BackendError" and str(artifact.parent) not in damaged.text
+        fs.deploy("damaged", model="scorer", version=1)  # repaired by a new revision
+        time.sleep(REFRESH_SECONDS + 0.2)
+        assert client.get("/healthz").json() == {"status": "ok"}
     assert "deployment damaged not loaded at start" in caplog.text
+    detail = "checksum" if damage == "changed" else str(artifact)
+    assert detail in caplog.text  # the details are in the server's log
 
 
 def test_the_token_is_checked_before_the_body_is_read(
