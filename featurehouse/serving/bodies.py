@@ -58,6 +58,10 @@ class PredictionOut(BaseModel):
     prediction: Any
     model: str
     model_version: int
+    found: bool = Field(
+        description="False when the entity is not in the online store: the prediction was "
+        "made from null features (a deployment with missing_entities='refuse' answers 404)."
+    )
 
 
 class PredictResponse(BaseModel):
@@ -87,6 +91,10 @@ class VectorsResponse(BaseModel):
     version: int
     features: list[str]
     vectors: list[list[Any]] | list[dict[str, Any]]
+    found: list[bool] = Field(
+        description="For each entity, whether it is in the online store (else its stored "
+        "features are null)."
+    )
 
 
 class Health(BaseModel):
@@ -126,7 +134,10 @@ def ok_response(model: type[BaseModel], description: str) -> dict[int | str, dic
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or wrong bearer token"},
-    404: {"model": ErrorResponse, "description": "Unknown deployment or feature view"},
+    404: {
+        "model": ErrorResponse,
+        "description": "Unknown deployment or feature view, or an entity a deployment refuses",
+    },
     413: {"model": ErrorResponse, "description": "Body larger than the limit"},
     422: {"model": ErrorResponse, "description": "A field is missing, unknown or mistyped"},
     503: {"model": ErrorResponse, "description": "A store is unavailable; retrying can help"},

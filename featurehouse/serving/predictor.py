@@ -16,10 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.errors import BackendError, DataError
+from featurehouse.errors import BackendError, DataError, NotFoundError
 from featurehouse.transforms.apply import VectorTransform, output_names
 
 if TYPE_CHECKING:
+    from featurehouse.feature_group import FeatureGroup
     from featurehouse.feature_view import FeatureView
     from featurehouse.models.registry import ModelVersion
     from featurehouse.serving.deployments import Deployment
@@ -38,6 +39,7 @@ class Prediction:
     features: dict[str, Any]
     transformed: dict[str, Any]
     request: dict[str, Any]  # the request parameters the on-demand features took
+    found: bool = True  # False: the entity is not in the online store (null features)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Predictor:
         self._lock = threading.Lock()
         self._deployments: dict[str, tuple[float, Deployment]] = {}
         self._views: dict[tuple[str, int], FeatureView] = {}
+        self._roots: dict[str, tuple[float, FeatureGroup]] = {}
         self._models: dict[tuple[str, int], _Loaded] = {}
         self._broken: set[tuple[str, int]] = set()  # model versions that failed to load
 
@@ -129,6 +132,18 @@ class Predictor:
             if any((s.model, s.version) in self._broken for s in self.deployment(name).models)
         )
 
+    def found(self, view: FeatureView, entities: Sequence[Mapping[str, Any]]) -> list[bool]:
+        """Whether each entity is in the online store: its view's first feature group (whose
+        key the entities are) has a row for it, within the group's ttl."""
+        now = time.monotonic()
+        cached = self._roots.get(view.label)
+        if cached is None or now - cached[0] > REFRESH_SECONDS:  # it may have got data since
+            root = view.query.root
+            cached = (now, self._store.get_feature_group(root.group, root.version))
+            self._roots[view.label] = cached
+        rows = cached[1].get_online([{k: e[k] for k in view.keys} for e in entities])
+        return [row is not None for row in rows]
+
     def predict(
         self,
         name: str,
@@ -150,6 +165,9 @@ class Predictor:
                     expected=len(entities),
                     received=len(requests),
                 )
+        found = self.found(view, entities)
+        if deployment.missing_entities == "refuse" and not all(found):
+            refuse_missing(name, entities, found)
         raw = view.get_feature_vector_list(entities, requests)
         results: list[Prediction] = [None] * len(entities)  # type: ignore[list-item]
         groups: dict[tuple[str, int], list[int]] = {}
@@ -166,9 +184,29 @@ class Predictor:
             ):
                 request_values = {p: requests[i].get(p) for p in view.request_parameters}
                 results[i] = Prediction(
-                    uuid.uuid4().hex, output, model, version, feature_row, input_row, request_values
+                    uuid.uuid4().hex,
+                    output,
+                    model,
+                    version,
+                    feature_row,
+                    input_row,
+                    request_values,
+                    found[i],
                 )
         return results
+
+
+def refuse_missing(name: str, entities: Sequence[Mapping[str, Any]], found: Sequence[bool]) -> None:
+    missing = [i for i, present in enumerate(found) if not present]
+    first = missing[0]
+    raise NotFoundError(
+        f"deployment {name!r} refuses entities not in the online store: entities{missing[:10]} "
+        f"({dict(entities[first])}{', ...' if len(missing) > 1 else ''})",
+        obj=name,
+        column=f"entities[{first}]",
+        expected="an entity in the online store",
+        received=dict(entities[first]),
+    )
 
 
 def limit_threads(model: Any, threads: int) -> None:
