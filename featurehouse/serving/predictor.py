@@ -51,6 +51,7 @@ class _Loaded:
     columns: list[str]
     statistics: dict[str, Any]
     prepare: Callable[[Mapping[str, Any]], dict[str, Any]]  # the model's input from a vector
+    fitted_names: list[str] | None = None  # a model fitted on a DataFrame is given one
 
 
 class Predictor:
@@ -96,7 +97,10 @@ class Predictor:
                     model = mv.load()
                     if self._threads is not None:
                         limit_threads(model, self._threads)
-                    self._models[key] = _Loaded(mv, model, columns, stats, prepare)
+                    names = fitted_names(mv, model, columns)
+                    if names is not None and sorted(names) == sorted(columns):
+                        columns = names  # by name, in the order it was fitted in
+                    self._models[key] = _Loaded(mv, model, columns, stats, prepare, names)
         return self._models[key]
 
     def served(
@@ -217,6 +221,25 @@ def limit_threads(model: Any, threads: int) -> None:
         model.set_params(n_jobs=threads)
 
 
+def fitted_names(mv: ModelVersion, model: Any, columns: list[str]) -> list[str] | None:
+    """The column names a scikit-learn-style model was fitted with, if it was fitted on a
+    DataFrame (it warns when predicting from an array)."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return None
+    names = [str(n) for n in names]
+    if sorted(names) != sorted(columns):
+        logger.warning(
+            "model %s:%s was fitted on columns %s, its view serves %s: they are given in the "
+            "view's order",
+            mv.name,
+            mv.version,
+            names,
+            columns,
+        )
+    return names
+
+
 def run_model(loaded: _Loaded, inputs: list[dict[str, Any]]) -> list[Any]:
     """The model's predictions for rows of input columns."""
     import numpy as np
@@ -235,6 +258,11 @@ def run_model(loaded: _Loaded, inputs: list[dict[str, Any]]) -> list[Any]:
             return [
                 float(v) for v in model(torch.from_numpy(matrix)).reshape(len(inputs), -1)[:, -1]
             ]
+    given: Any = matrix
+    if loaded.fitted_names is not None:
+        import pandas as pd
+
+        given = pd.DataFrame(matrix, columns=loaded.fitted_names)
     if hasattr(model, "predict_proba"):
-        return [float(v) for v in model.predict_proba(matrix)[:, -1]]
-    return [v.item() if hasattr(v, "item") else v for v in model.predict(matrix)]
+        return [float(v) for v in model.predict_proba(given)[:, -1]]
+    return [v.item() if hasattr(v, "item") else v for v in model.predict(given)]
