@@ -96,13 +96,23 @@ class FeatureStore:
         version: int | None = None,
         split: Mapping[int, float] | None = None,
         note: str = "",
+        missing_entities: str | None = None,
     ) -> Deployment:
-        """Serve a model version under ``name``, or split traffic between versions.
+        """Serve a model version under ``name``, or split traffic between versions;
+        ``missing_entities="refuse"`` refuses predictions for entities not in the online
+        store (default ``"predict"``: flagged ``found: false``).
 
         >>> fs.deploy("fraud", model="fraud_xgb", version=3)
         >>> fs.deploy("fraud", split={3: 0.9, 4: 0.1})     # an A/B test, sticky per entity
         """
-        return self.deployments.deploy(name, model=model, version=version, split=split, note=note)
+        return self.deployments.deploy(
+            name,
+            model=model,
+            version=version,
+            split=split,
+            note=note,
+            missing_entities=missing_entities,
+        )
 
     def rollback(self, name: str) -> Deployment:
         """Restore a deployment's previous revision."""

@@ -16,9 +16,9 @@ from featurehouse.errors import MissingDependencyError
 
 # uvloop's event loop (not on Windows) and the httptools parser, both in the serve extra:
 # uvicorn's "auto" picks them too, but naming them makes a missing one an error rather than
-# a slower server.
+# a slower server. The parser runs in uvicorn's protocol with a limit on header size.
 LOOP = "asyncio" if sys.platform == "win32" else "uvloop"
-HTTP = "httptools"
+HTTP = "featurehouse.serving.http_protocol:HeaderLimitedHttpToolsProtocol"
 
 
 def run(

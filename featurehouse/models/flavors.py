@@ -8,12 +8,13 @@ loaded.
 from __future__ import annotations
 
 import importlib
+import json
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from featurehouse.errors import MissingDependencyError, SchemaError
+from featurehouse.errors import DataError, MissingDependencyError, SchemaError
 
 
 class Flavor(Protocol):
@@ -65,9 +66,23 @@ class PickleFlavor:
             return pickle.load(f)
 
 
+# The XGBoost classes a model can be: the native booster and the scikit-learn wrappers.
+XGBOOST_CLASSES = (
+    "Booster",
+    "XGBClassifier",
+    "XGBRanker",
+    "XGBRegressor",
+    "XGBRFClassifier",
+    "XGBRFRegressor",
+)
+
+
 @dataclass(frozen=True)
 class XGBoostFlavor:
-    """XGBoost models in its own portable format (UBJSON), scikit-learn wrappers included."""
+    """XGBoost models in its own portable format (UBJSON), scikit-learn wrappers included;
+    the class to rebuild is named in ``wrapper.json``. Nothing is unpickled: artifacts of
+    earlier versions, which pickled the class, are read by an unpickler that accepts only
+    an XGBoost class."""
 
     name: str = "xgboost"
 
@@ -75,18 +90,57 @@ class XGBoostFlavor:
         return _module_of(model) == "xgboost"
 
     def save(self, model: Any, directory: Path) -> str:
+        kind = type(model).__name__
+        if kind not in XGBOOST_CLASSES:
+            raise SchemaError(
+                f"cannot save an XGBoost {kind}: expected one of {list(XGBOOST_CLASSES)}",
+                obj=kind,
+                expected=list(XGBOOST_CLASSES),
+                received=kind,
+            )
         model.save_model(str(directory / "model.ubj"))
-        with (directory / "wrapper.pkl").open("wb") as f:
-            pickle.dump(type(model), f)
+        (directory / "wrapper.json").write_text(json.dumps({"class": kind}))
         return "model.ubj"
 
     def load(self, path: Path) -> Any:
-        _require("xgboost", "models")
-        with (path.parent / "wrapper.pkl").open("rb") as f:
-            cls = pickle.load(f)
-        model = cls()
+        xgboost = _require("xgboost", "models")
+        described = path.parent / "wrapper.json"
+        if described.exists():
+            kind = json.loads(described.read_text()).get("class")
+        else:
+            kind = _legacy_xgboost_class(path.parent / "wrapper.pkl")
+        if kind not in XGBOOST_CLASSES:
+            raise DataError(
+                f"{path.parent.name}: wrapper.json (or an earlier version's wrapper.pkl) must "
+                f"name an XGBoost model class, received {kind!r}",
+                obj=path.parent.name,
+                expected=list(XGBOOST_CLASSES),
+                received=repr(kind),
+            )
+        model = getattr(xgboost, kind)()
         model.load_model(str(path))
         return model
+
+
+class _ClassOnlyUnpickler(pickle.Unpickler):
+    """Reads a pickled class reference, refusing every global but an XGBoost class (so
+    loading runs no code)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.split(".")[0] == "xgboost" and name in XGBOOST_CLASSES:
+            return name
+        raise pickle.UnpicklingError(f"{module}.{name}")
+
+
+def _legacy_xgboost_class(path: Path) -> str | None:
+    """The class name in ``wrapper.pkl``, which earlier versions of featurehouse wrote; None
+    if there is none, or it holds anything else."""
+    try:
+        with path.open("rb") as f:
+            found = _ClassOnlyUnpickler(f).load()
+    except Exception:  # missing, or not a pickled class reference: no class named
+        return None
+    return found if isinstance(found, str) else None
 
 
 @dataclass(frozen=True)

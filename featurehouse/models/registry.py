@@ -3,7 +3,10 @@ parameters, aliases and lineage (training dataset -> feature view -> feature gro
 the Delta versions read).
 
 Artifacts live under ``<project>/models/<name>/<id>/`` with a SHA-256 checksum kept in
-the catalog and verified on every load.
+the catalog and verified on every load. Only files inside that model store are read: a
+catalog entry naming an absolute path, ``..`` or a symlink out of it is refused (its
+checksum, in the same entry, would protect nothing). Most flavors load with pickle, so the
+model store and the catalog are trusted like code.
 """
 
 from __future__ import annotations
@@ -59,9 +62,11 @@ class ModelVersion:
     aliases: tuple[str, ...] = ()
     artifact: Path = field(default=Path(), repr=False)
     checksum: str = field(default="", repr=False)
+    model_store: Path = field(default=Path(), repr=False)
 
     def load(self) -> Any:
         """The native model object, after checking the artifact is the one registered."""
+        self.check_in_store()
         if not self.artifact.exists():
             raise NotFoundError(
                 f"model {self.name}:{self.version}: artifact {self.artifact} is missing",
@@ -78,10 +83,36 @@ class ModelVersion:
             )
         return by_name(self.flavor).load(self.artifact)
 
+    def check_in_store(self) -> None:
+        """Refuse an artifact outside ``<model store>/<name>/<directory>/``: an absolute
+        path, ``..``, or a symlink anywhere on the way or in its directory."""
+        if not _in_store(self.model_store, self.name, self.artifact):
+            raise DataError(
+                f"model {self.name}:{self.version}: its artifact {self.artifact} is not a file "
+                f"of the model store {self.model_store}/{self.name}/ (an absolute path, '..' or a "
+                "symlink leading out); refusing to load it: was the catalog entry changed?",
+                obj=f"{self.name}:{self.version}",
+                expected=f"{self.model_store}/{self.name}/<directory>/<file>",
+                received=str(self.artifact),
+            )
+
     @property
     def inputs(self) -> list[str]:
         """The features of its view the model takes, in the view's order (before transforms)."""
         return [field["name"] for field in self.input_schema]
+
+
+def _in_store(store: Path, name: str, artifact: Path) -> bool:
+    if not artifact.is_relative_to(store):  # an absolute path stored in the entry
+        return False
+    relative = artifact.relative_to(store)
+    return (
+        len(relative.parts) == 3
+        and relative.parts[0] == name
+        and ".." not in relative.parts
+        and artifact.resolve() == store.resolve() / relative  # no symlink on the way
+        and not any(p.is_symlink() for p in artifact.parent.rglob("*"))
+    )
 
 
 def _checksum(directory: Path) -> str:
@@ -226,7 +257,9 @@ class ModelRegistry:
             name, lambda aliases: {k: v for k, v in aliases.items() if v != version}
         )
         self._services.catalog.delete(MODEL, name, version)
-        shutil.rmtree(mv.artifact.parent, ignore_errors=True)
+        with contextlib.suppress(DataError):  # files outside the store are not the registry's
+            mv.check_in_store()
+            shutil.rmtree(mv.artifact.parent, ignore_errors=True)
 
     def _aliases(self, name: str) -> dict[str, int]:
         try:
@@ -259,6 +292,7 @@ class ModelRegistry:
             aliases=aliases,
             artifact=self._root / body["artifact"],
             checksum=body["checksum"],
+            model_store=self._root,
         )
 
 

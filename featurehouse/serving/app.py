@@ -24,7 +24,7 @@ from featurehouse.serving.bodies import MAX_BODY_BYTES
 from featurehouse.serving.http_errors import install_error_handlers
 from featurehouse.serving.middleware import BodyLimit, RequestMetrics
 from featurehouse.serving.prediction_log import LOG_INTERVAL
-from featurehouse.serving.security import bearer_token
+from featurehouse.serving.security import BEARER, TokenGuard
 from featurehouse.serving.state import ServiceState
 
 if TYPE_CHECKING:
@@ -63,14 +63,21 @@ def create_app(
     )
     app.state.featurehouse = state
     install_error_handlers(app)
-    guarded = [Depends(bearer_token(token))] if token else []
+    guarded = [Depends(BEARER)] if token else []
     app.include_router(routes_health.health)
     app.include_router(routes_health.metrics, dependencies=guarded)
     app.include_router(routes_predict.router, dependencies=guarded)
     app.include_router(routes_vectors.router, dependencies=guarded)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    docs = frozenset(p for p in (app.openapi_url, app.docs_url, app.redoc_url) if p)
-    # The last added runs first: it sees every request, 413s included.
+    docs = frozenset(
+        p
+        for p in (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+        if p
+    )
+    # The last added runs first: the token is checked before a body is read, and the
+    # metrics see every request, 401s and 413s included.
+    if token:
+        app.add_middleware(TokenGuard, token=token, open_paths=docs | {"/healthz"})
     app.add_middleware(RequestMetrics, metrics=state.metrics, fixed_paths=docs)
     return app
 

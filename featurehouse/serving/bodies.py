@@ -21,7 +21,9 @@ MAX_FIELDS = 64  # per entity or request
 MAX_BODY_BYTES = 1024 * 1024
 NAME_PATTERN = OBJECT_NAME.pattern
 
-Scalar = StrictInt | StrictFloat | StrictStr | StrictBool | None
+# JSON parsing gives 1e400 as inf and takes NaN / Infinity literals: no feature means them.
+FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+Scalar = StrictInt | FiniteFloat | StrictStr | StrictBool | None
 FieldName = Annotated[str, Field(max_length=128)]
 Entity = Annotated[dict[FieldName, Scalar], Field(max_length=MAX_FIELDS)]
 RequestParameters = Annotated[dict[FieldName, Scalar], Field(max_length=MAX_FIELDS)]
@@ -56,6 +58,10 @@ class PredictionOut(BaseModel):
     prediction: Any
     model: str
     model_version: int
+    found: bool = Field(
+        description="False when the entity is not in the online store: the prediction was "
+        "made from null features (a deployment with missing_entities='refuse' answers 404)."
+    )
 
 
 class PredictResponse(BaseModel):
@@ -85,10 +91,17 @@ class VectorsResponse(BaseModel):
     version: int
     features: list[str]
     vectors: list[list[Any]] | list[dict[str, Any]]
+    found: list[bool] = Field(
+        description="For each entity, whether it is in the online store (else its stored "
+        "features are null)."
+    )
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or degraded when a deployment cannot serve")
+    unhealthy_deployments: list[str] | None = Field(
+        None, description="The deployments whose model cannot be loaded."
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -121,7 +134,10 @@ def ok_response(model: type[BaseModel], description: str) -> dict[int | str, dic
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or wrong bearer token"},
-    404: {"model": ErrorResponse, "description": "Unknown deployment or feature view"},
+    404: {
+        "model": ErrorResponse,
+        "description": "Unknown deployment or feature view, or an entity a deployment refuses",
+    },
     413: {"model": ErrorResponse, "description": "Body larger than the limit"},
     422: {"model": ErrorResponse, "description": "A field is missing, unknown or mistyped"},
     503: {"model": ErrorResponse, "description": "A store is unavailable; retrying can help"},

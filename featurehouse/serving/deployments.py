@@ -16,6 +16,8 @@ from featurehouse.errors import AlreadyExistsError, ConflictError, DataError, No
 from featurehouse.models.registry import DEPLOYMENT
 from featurehouse.types import check_object_name
 
+MISSING_ENTITIES = ("predict", "refuse")  # what a deployment does with an unknown entity
+
 if TYPE_CHECKING:
     from featurehouse.catalog.base import Entry
     from featurehouse.models.registry import ModelRegistry
@@ -40,6 +42,7 @@ class Deployment:
     changed_by: str
     changed_at: datetime
     note: str = ""
+    missing_entities: str = "predict"  # or "refuse": entities not in the online store
 
     def choose(self, key: Sequence[Any]) -> Served:
         """The model version that serves this entity: sticky, by a hash of its key."""
@@ -70,10 +73,16 @@ class Deployments:
         version: int | None = None,
         split: Mapping[int, float] | None = None,
         note: str = "",
+        missing_entities: str | None = None,
     ) -> Deployment:
         """Serve ``model`` ``version`` (default: its latest) under ``name``, or split traffic
-        between versions of one model (``split={3: 0.9, 4: 0.1}``, sticky per entity)."""
+        between versions of one model (``split={3: 0.9, 4: 0.1}``, sticky per entity).
+        ``missing_entities`` says what a prediction for an entity that is not in the online
+        store does: ``"predict"`` (from null features, flagged ``found: false``) or
+        ``"refuse"`` (the request fails naming the entity); default: as the current revision,
+        else ``"predict"``."""
         check_object_name("deployment", name)
+        missing_entities = self._missing_entities(name, missing_entities)
         if model is None:
             model = self._current_model(name)
         if split is None:
@@ -120,6 +129,7 @@ class Deployments:
             "feature_view": list(views.pop()),
             "changed_by": _user(),
             "note": note,
+            "missing_entities": missing_entities,
         }
         return self._append(name, body)
 
@@ -139,6 +149,7 @@ class Deployments:
             "feature_view": list(previous.feature_view),
             "changed_by": _user(),
             "note": f"rollback of revision {current.revision} to revision {previous.revision}",
+            "missing_entities": previous.missing_entities,
         }
         return self._append(name, body)
 
@@ -169,6 +180,23 @@ class Deployments:
             ) from exc
         return current.models[0].model
 
+    def _missing_entities(self, name: str, choice: str | None) -> str:
+        if choice is None:
+            try:
+                return self.get(name).missing_entities
+            except NotFoundError:
+                return MISSING_ENTITIES[0]
+        if choice not in MISSING_ENTITIES:
+            raise DataError(
+                f"deployment {name!r}: missing_entities must be one of {list(MISSING_ENTITIES)}, "
+                f"received {choice!r}",
+                obj=name,
+                column="missing_entities",
+                expected=list(MISSING_ENTITIES),
+                received=choice,
+            )
+        return choice
+
     def _append(self, name: str, body: dict[str, Any]) -> Deployment:
         # A failing create means another change landed first: a new revision number then.
         for _ in range(20):
@@ -193,6 +221,7 @@ def _deployment(entry: Entry) -> Deployment:
         changed_by=body["changed_by"],
         changed_at=entry.created_at,
         note=body.get("note", ""),
+        missing_entities=body.get("missing_entities", MISSING_ENTITIES[0]),  # older revisions
     )
 
 

@@ -6,13 +6,18 @@ never a 500.
     DataError, SchemaError, InvalidNameError   422  (so are request validation errors)
     AlreadyExistsError, ConflictError          409
     BackendError                               503 when retrying can help, else 500
-    anything else                              500, without its message
+    anything else                              500
+
+A server fault (5xx) leaves with a generic message: its details (paths, addresses, table
+URIs) go to the server's log only, with any password in a URL masked.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,6 +51,11 @@ STATUS: dict[type[FeaturehouseError], int] = {
 HTTP_TYPES = {401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 413: "TooLarge"}
 SCALAR_TAGS = ("int", "float", "str", "bool")
 MAX_RECEIVED_CHARS = 200  # echo short inputs back; never a whole oversized body
+GENERIC = {
+    500: "internal error; see the server's log",
+    503: "a store is unavailable; retrying can help",
+}
+URL_CREDENTIALS = re.compile(r"(\w[\w+.-]*://)[^/@\s]+@")
 
 
 def error_response(
@@ -82,9 +92,10 @@ def status_of(exc: FeaturehouseError) -> int:
 async def featurehouse_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FeaturehouseError)
     status = status_of(exc)
-    if status >= 500:
-        logger.error("%s: %s", type(exc).__name__, exc.message)
     headers = {"Retry-After": "1"} if exc.retryable else None
+    if status >= 500:
+        logger.error("%s: %s", type(exc).__name__, without_credentials(exc.message))
+        return error_response(status, type(exc).__name__, GENERIC[status], headers=headers)
     return error_response(
         status,
         type(exc).__name__,
@@ -148,8 +159,15 @@ async def http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unexpected error while serving a request", exc_info=exc)
-    return error_response(500, "InternalError", "internal error; see the server's log")
+    trace = "".join(traceback.format_exception(exc))
+    logger.error("unexpected error while serving a request:\n%s", without_credentials(trace))
+    return error_response(500, "InternalError", GENERIC[500])
+
+
+def without_credentials(text: str) -> str:
+    """``redis://:pw@host:6379`` -> ``redis://***@host:6379``: a log is read by more people
+    than the secrets' holders."""
+    return URL_CREDENTIALS.sub(r"\1***@", text)
 
 
 def install_error_handlers(app: FastAPI) -> None:

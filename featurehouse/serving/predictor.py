@@ -8,6 +8,7 @@ takes a list of feature dicts and returns one prediction per dict.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -15,16 +16,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.errors import DataError
+from featurehouse.errors import BackendError, DataError, NotFoundError
 from featurehouse.transforms.apply import VectorTransform, output_names
 
 if TYPE_CHECKING:
+    from featurehouse.feature_group import FeatureGroup
     from featurehouse.feature_view import FeatureView
     from featurehouse.models.registry import ModelVersion
     from featurehouse.serving.deployments import Deployment
     from featurehouse.store import FeatureStore
 
 REFRESH_SECONDS = 1.0  # how stale a deployment may be: changes are picked up without restart
+logger = logging.getLogger("featurehouse.serving")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Prediction:
     features: dict[str, Any]
     transformed: dict[str, Any]
     request: dict[str, Any]  # the request parameters the on-demand features took
+    found: bool = True  # False: the entity is not in the online store (null features)
 
 
 @dataclass
@@ -47,6 +51,7 @@ class _Loaded:
     columns: list[str]
     statistics: dict[str, Any]
     prepare: Callable[[Mapping[str, Any]], dict[str, Any]]  # the model's input from a vector
+    fitted_names: list[str] | None = None  # a model fitted on a DataFrame is given one
 
 
 class Predictor:
@@ -59,7 +64,9 @@ class Predictor:
         self._lock = threading.Lock()
         self._deployments: dict[str, tuple[float, Deployment]] = {}
         self._views: dict[tuple[str, int], FeatureView] = {}
+        self._roots: dict[str, tuple[float, FeatureGroup]] = {}
         self._models: dict[tuple[str, int], _Loaded] = {}
+        self._broken: set[tuple[str, int]] = set()  # model versions that failed to load
 
     def deployment(self, name: str) -> Deployment:
         now = time.monotonic()
@@ -90,8 +97,56 @@ class Predictor:
                     model = mv.load()
                     if self._threads is not None:
                         limit_threads(model, self._threads)
-                    self._models[key] = _Loaded(mv, model, columns, stats, prepare)
+                    names = fitted_names(mv, model, columns)
+                    if names is not None and sorted(names) == sorted(columns):
+                        columns = names  # by name, in the order it was fitted in
+                    self._models[key] = _Loaded(mv, model, columns, stats, prepare, names)
         return self._models[key]
+
+    def served(
+        self, deployment: Deployment, view: FeatureView, model: str, version: int
+    ) -> _Loaded:
+        """``loaded``, for a deployment: a model it cannot load is the server's fault, not
+        the caller's (a missing or changed artifact, a deleted version). It is logged, the
+        deployment counts as unhealthy until the model loads, and a ``BackendError`` says
+        which model, without the details (paths) the log has."""
+        try:
+            loaded = self.loaded(view, model, version)
+        except Exception as exc:
+            self._broken.add((model, version))
+            logger.error(
+                "deployment %s: model %s:%s cannot be loaded: %s",
+                deployment.name,
+                model,
+                version,
+                exc,
+            )
+            raise BackendError(
+                f"deployment {deployment.name!r}: model {model}:{version} cannot be loaded",
+                obj=deployment.name,
+            ) from exc
+        self._broken.discard((model, version))
+        return loaded
+
+    def unhealthy(self) -> list[str]:
+        """The deployments seen so far whose current models do not all load."""
+        return sorted(
+            name
+            for name in list(self._deployments)
+            if any((s.model, s.version) in self._broken for s in self.deployment(name).models)
+        )
+
+    def found(self, view: FeatureView, entities: Sequence[Mapping[str, Any]]) -> list[bool]:
+        """Whether each entity is in the online store: its view's first feature group (whose
+        key the entities are) has a row for it, within the group's ttl."""
+        now = time.monotonic()
+        cached = self._roots.get(view.label)
+        if cached is None or now - cached[0] > REFRESH_SECONDS:  # it may have got data since
+            root = view.query.root
+            cached = (now, self._store.get_feature_group(root.group, root.version))
+            self._roots[view.label] = cached
+        rows = cached[1].get_online([{k: e[k] for k in view.keys} for e in entities])
+        return [row is not None for row in rows]
 
     def predict(
         self,
@@ -114,6 +169,9 @@ class Predictor:
                     expected=len(entities),
                     received=len(requests),
                 )
+        found = self.found(view, entities)
+        if deployment.missing_entities == "refuse" and not all(found):
+            refuse_missing(name, entities, found)
         raw = view.get_feature_vector_list(entities, requests)
         results: list[Prediction] = [None] * len(entities)  # type: ignore[list-item]
         groups: dict[tuple[str, int], list[int]] = {}
@@ -121,7 +179,7 @@ class Predictor:
             served = deployment.choose(tuple(entity[k] for k in view.keys))
             groups.setdefault((served.model, served.version), []).append(i)
         for (model, version), rows in groups.items():
-            loaded = self.loaded(view, model, version)
+            loaded = self.served(deployment, view, model, version)
             features = [{f: raw[i][f] for f in view.features} for i in rows]
             inputs = [loaded.prepare(f) for f in features]
             outputs = run_model(loaded, inputs)
@@ -130,9 +188,29 @@ class Predictor:
             ):
                 request_values = {p: requests[i].get(p) for p in view.request_parameters}
                 results[i] = Prediction(
-                    uuid.uuid4().hex, output, model, version, feature_row, input_row, request_values
+                    uuid.uuid4().hex,
+                    output,
+                    model,
+                    version,
+                    feature_row,
+                    input_row,
+                    request_values,
+                    found[i],
                 )
         return results
+
+
+def refuse_missing(name: str, entities: Sequence[Mapping[str, Any]], found: Sequence[bool]) -> None:
+    missing = [i for i, present in enumerate(found) if not present]
+    first = missing[0]
+    raise NotFoundError(
+        f"deployment {name!r} refuses entities not in the online store: entities{missing[:10]} "
+        f"({dict(entities[first])}{', ...' if len(missing) > 1 else ''})",
+        obj=name,
+        column=f"entities[{first}]",
+        expected="an entity in the online store",
+        received=dict(entities[first]),
+    )
 
 
 def limit_threads(model: Any, threads: int) -> None:
@@ -141,6 +219,25 @@ def limit_threads(model: Any, threads: int) -> None:
     get_params = getattr(model, "get_params", None)
     if get_params is not None and "n_jobs" in get_params():
         model.set_params(n_jobs=threads)
+
+
+def fitted_names(mv: ModelVersion, model: Any, columns: list[str]) -> list[str] | None:
+    """The column names a scikit-learn-style model was fitted with, if it was fitted on a
+    DataFrame (it warns when predicting from an array)."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return None
+    names = [str(n) for n in names]
+    if sorted(names) != sorted(columns):
+        logger.warning(
+            "model %s:%s was fitted on columns %s, its view serves %s: they are given in the "
+            "view's order",
+            mv.name,
+            mv.version,
+            names,
+            columns,
+        )
+    return names
 
 
 def run_model(loaded: _Loaded, inputs: list[dict[str, Any]]) -> list[Any]:
@@ -161,6 +258,11 @@ def run_model(loaded: _Loaded, inputs: list[dict[str, Any]]) -> list[Any]:
             return [
                 float(v) for v in model(torch.from_numpy(matrix)).reshape(len(inputs), -1)[:, -1]
             ]
+    given: Any = matrix
+    if loaded.fitted_names is not None:
+        import pandas as pd
+
+        given = pd.DataFrame(matrix, columns=loaded.fitted_names)
     if hasattr(model, "predict_proba"):
-        return [float(v) for v in model.predict_proba(matrix)[:, -1]]
-    return [v.item() if hasattr(v, "item") else v for v in model.predict(matrix)]
+        return [float(v) for v in model.predict_proba(given)[:, -1]]
+    return [v.item() if hasattr(v, "item") else v for v in model.predict(given)]

@@ -12,9 +12,15 @@ health = APIRouter(tags=["operations"])
 metrics = APIRouter(tags=["operations"])
 
 
-@health.get("/healthz", response_model=Health, summary="Liveness")
-async def healthz() -> Health:
-    return Health(status="ok")
+@health.get("/healthz", response_model=Health, response_model_exclude_none=True, summary="Liveness")
+def healthz(state: ServiceState = Depends(service_state)) -> Health:
+    """``ok``, or ``degraded`` with the deployments whose model cannot be loaded (the
+    server's log says why). Still a 200: the process serves its other deployments, and a
+    load balancer should not take every replica out for one broken deployment."""
+    unhealthy = state.predictor.unhealthy()
+    if unhealthy:
+        return Health(status="degraded", unhealthy_deployments=unhealthy)
+    return Health(status="ok", unhealthy_deployments=None)
 
 
 @metrics.get(

@@ -56,6 +56,7 @@ def predict(
                     "prediction": json_value(p.prediction),
                     "model": p.model,
                     "model_version": p.model_version,
+                    "found": p.found,
                 }
                 for p in predictions
             ],

@@ -52,14 +52,17 @@ def _vectors(state: ServiceState, name: str, body: VectorsBody) -> Response:
             expected=len(body.entities),
             received=len(body.request),
         )
-    found = view.get_feature_vector_list(body.entities, body.request, transformed=body.transformed)
-    names = list(found[0]) if found else view.feature_vector_names(body.transformed)
-    rows = [{n: json_value(row[n]) for n in names} for row in found]
+    vectors = view.get_feature_vector_list(
+        body.entities, body.request, transformed=body.transformed
+    )
+    names = list(vectors[0]) if vectors else view.feature_vector_names(body.transformed)
+    rows = [{n: json_value(row[n]) for n in names} for row in vectors]
     return json_response(
         {
             "feature_view": view.name,
             "version": view.version,
             "features": names,
             "vectors": rows if body.as_objects else [[row[n] for n in names] for row in rows],
+            "found": state.predictor.found(view, body.entities),
         }
     )

@@ -1,18 +1,21 @@
 """Who may call the service: anyone on this machine when it listens on a loopback address;
 only holders of the bearer token when a token is set, which it must be on any other
-address. The token is compared in constant time and never logged."""
+address. The token is checked by an ASGI middleware, before a route reads the request's
+body, compared in constant time and never logged."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.exceptions import HTTPException
+from fastapi.security import HTTPBearer
 
 from featurehouse.errors import DataError
+from featurehouse.serving.http_errors import error_response
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 TOKEN_HELP = "--token or the FEATUREHOUSE_SERVE_TOKEN environment variable"
 
@@ -38,20 +41,34 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
-def bearer_token(token: str) -> Callable[..., Awaitable[None]]:
-    """A dependency that lets a request through only with ``Authorization: Bearer <token>``."""
-    scheme = HTTPBearer(auto_error=False, description="The token `featurehouse serve` was given.")
-    expected = token.encode()
+# Documents the token in the OpenAPI schema; ``TokenGuard`` enforces it.
+BEARER = HTTPBearer(auto_error=False, description="The token `featurehouse serve` was given.")
 
-    async def require_token(  # async: FastAPI would run a plain function in a thread
-        credentials: HTTPAuthorizationCredentials | None = Depends(scheme),
-    ) -> None:
-        given = credentials.credentials.encode() if credentials is not None else b""
-        if not hmac.compare_digest(given, expected):
-            raise HTTPException(
-                401,
-                "a valid bearer token is required (Authorization: Bearer <token>)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
 
-    return require_token
+class TokenGuard:
+    """Let an HTTP request through only with ``Authorization: Bearer <token>``, unless its
+    path is one of ``open_paths``; others get 401 before anything reads their body."""
+
+    def __init__(self, app: ASGIApp, token: str, open_paths: frozenset[str]) -> None:
+        self.app = app
+        self.expected = token.encode()
+        self.open_paths = open_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.open_paths or self._allowed(scope):
+            await self.app(scope, receive, send)
+            return
+        refused = error_response(
+            401,
+            "Unauthorized",
+            "a valid bearer token is required (Authorization: Bearer <token>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        await refused(scope, receive, send)
+
+    def _allowed(self, scope: Scope) -> bool:
+        header = dict(scope["headers"]).get(b"authorization", b"")
+        scheme, _, given = header.partition(b" ")
+        # compared even for a wrong scheme, so the answer takes as long either way
+        matches = hmac.compare_digest(given.strip(), self.expected)
+        return matches and scheme.lower() == b"bearer"

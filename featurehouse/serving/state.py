@@ -59,7 +59,7 @@ class ServiceState:
                 self.predictor.deployment(deployment.name)
                 view = self.predictor.view(deployment)
                 for served in deployment.models:
-                    self.predictor.loaded(view, served.model, served.version)
+                    self.predictor.served(deployment, view, served.model, served.version)
             except Exception as exc:  # one broken deployment must not stop the service
                 logger.warning("deployment %s not loaded at start: %s", deployment.name, exc)
 

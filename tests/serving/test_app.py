@@ -225,13 +225,83 @@ def test_the_token_setting_is_read_from_the_environment_and_never_shown(
     assert "s3cret" not in repr(settings)
 
 
-def test_a_deployment_that_cannot_load_does_not_stop_the_service(
-    fs: fh.FeatureStore, deployed: dict[str, Any], caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("damage", ["changed", "missing"])
+def test_a_deployment_that_cannot_load_is_a_server_fault_and_unhealthy(
+    fs: fh.FeatureStore, deployed: dict[str, Any], caplog: pytest.LogCaptureFixture, damage: str
 ) -> None:
     fs.deploy("damaged", model="scorer", version=2)
-    fs.models.get("scorer", 2).artifact.write_bytes(b"not the registered model")
+    artifact = fs.models.get("scorer", 2).artifact
+    if damage == "changed":
+        artifact.write_bytes(b"not the registered model")
+    else:
+        artifact.unlink()
     with TestClient(create_app(fs)) as client:  # start-up loads every deployment
+        assert client.get("/healthz").json() == {
+            "status": "degraded",
+            "unhealthy_deployments": ["damaged"],
+        }
         assert client.post(PREDICT, json={"entities": [{"cc_num": 1}]}).status_code == 200
         damaged = client.post("/v1/deployments/damaged/predict", json={"entities": [{"cc_num": 1}]})
-        assert error(damaged, 422)["type"] == "DataError"
+        body = error(damaged, 500)
+        assert body["type"] == "BackendError" and str(artifact.parent) not in damaged.text
+        fs.deploy("damaged", model="scorer", version=1)  # repaired by a new revision
+        time.sleep(REFRESH_SECONDS + 0.2)
+        assert client.get("/healthz").json() == {"status": "ok"}
     assert "deployment damaged not loaded at start" in caplog.text
+    detail = "checksum" if damage == "changed" else str(artifact)
+    assert detail in caplog.text  # the details are in the server's log
+
+
+def test_the_token_is_checked_before_the_body_is_read(
+    fs: fh.FeatureStore, deployed: dict[str, Any]
+) -> None:
+    malformed = b'{"entities": ['
+    json_type = {"Content-Type": "application/json"}
+    with TestClient(create_app(fs, token="s3cret")) as client:
+        for path in (PREDICT, VECTORS, "/v1/nothing"):
+            refused = client.post(path, content=malformed, headers=json_type)
+            assert error(refused, 401)["type"] == "Unauthorized"
+            wrong_scheme = {**json_type, "Authorization": "Basic s3cret"}
+            assert client.post(path, content=malformed, headers=wrong_scheme).status_code == 401
+        right = {**json_type, "Authorization": "Bearer s3cret"}
+        assert error(client.post(PREDICT, content=malformed, headers=right), 422)
+        assert client.get("/openapi.json").status_code == 200  # the docs stay open
+        schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
+        assert schemes["HTTPBearer"]["scheme"] == "bearer"
+
+
+def test_a_server_fault_shows_no_address_or_password(
+    home: Any, deployed: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    # The same project, its online store on a Redis that is not there.
+    settings = Settings.load(home, online="redis://:hunter2@127.0.0.1:9/0")
+    with fh.FeatureStore(settings) as unreachable, TestClient(create_app(unreachable)) as client:
+        for path in (PREDICT, VECTORS):
+            response = client.post(path, json={"entities": [{"cc_num": 1}]})
+            body = error(response, 503)
+            assert body["type"] == "BackendError" and response.headers["Retry-After"] == "1"
+            assert "127.0.0.1" not in response.text and "hunter2" not in response.text
+            assert str(home) not in response.text
+    assert "127.0.0.1:9" in caplog.text and "hunter2" not in caplog.text
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_422_naming_the_field(client: TestClient, number: str) -> None:
+    request_view = "/v1/feature-views/card_request_view/vectors"
+    bodies = {
+        "request.amount": (
+            request_view,
+            '{"entities": [{"cc_num": 1}], "request": {"amount": %s}}',
+        ),
+        "request[0].amount": (
+            request_view,
+            '{"entities": [{"cc_num": 1}], "request": [{"amount": %s}]}',
+        ),
+        "entities[0].cc_num": (PREDICT, '{"entities": [{"cc_num": %s}]}'),
+    }
+    for field, (path, template) in bodies.items():
+        response = client.post(
+            path, content=(template % number).encode(), headers={"Content-Type": "application/json"}
+        )
+        body = error(response, 422)
+        assert body["field"] == field and "finite" in body["message"], body

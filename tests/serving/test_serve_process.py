@@ -1,9 +1,10 @@
 """``featurehouse serve`` as a real process: it answers on a free loopback port, never
-prints its token, writes every logged prediction when stopped with SIGTERM, and refuses
-to listen beyond this machine without a token."""
+prints its token, writes every logged prediction when stopped with SIGTERM, refuses
+to listen beyond this machine without a token, and refuses oversized headers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -96,6 +97,40 @@ def test_serve_predicts_and_flushes_its_log_on_sigterm(home: Path) -> None:
     with fh.connect(home) as fs:
         logged = fs.get_feature_group("fraud_predictions").read().to_pandas()
     assert sorted(logged["request_id"]) == ids
+
+
+def raw_request(port: int, headers: bytes) -> bytes:
+    """What the server answers a GET with ``headers`` (b"" if it closed the connection)."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        with contextlib.suppress(OSError):  # closed while we were still sending: refused
+            s.sendall(request)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer:
+                    break
+    return answer
+
+
+def test_serve_refuses_oversized_headers(home: Path) -> None:
+    fh.connect(home).close()
+    port = free_port()
+    process = serve(home, "--port", str(port))
+    try:
+        wait_until_healthy(process, f"http://127.0.0.1:{port}")
+        huge = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 8000) for i in range(1024))  # 8 MiB
+        answer = raw_request(port, huge)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 431"), answer[:200]
+        one_huge = b"X-Filler: " + b"a" * (8 << 20) + b"\r\n"
+        answer = raw_request(port, one_huge)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 431"), answer[:200]
+        normal = raw_request(port, b"X-Filler: " + b"a" * 16_000 + b"\r\n")
+        assert normal.startswith(b"HTTP/1.1 200"), normal[:200]
+    finally:
+        output = stop(process)
+    assert "larger than" in output
 
 
 def test_serve_beyond_loopback_without_a_token_is_refused(home: Path) -> None:
