@@ -341,4 +341,5 @@ def test_views_with_legitimate_user_code_keep_working(fs: fh.FeatureStore, home:
         dataset = view.create_training_dataset()
         assert dataset.read(transformed=True).num_rows == 4
         assert view.feature_types["doubled"] == pa.float64()
+        assert view.features == list(view.feature_types)  # the outline agrees with the plan
         assert other.get_feature_group("tx").insert([{"id": 5, "ts": T0, "amount": 2.0}])
