@@ -21,6 +21,7 @@ from featurehouse.training_dataset import TrainingDataset
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import on_demand
 from featurehouse.validation import expect
+from featurehouse.validation.user_checks import check
 from featurehouse.writer import WriteResult
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "TrainingDataset",
     "Transform",
     "WriteResult",
+    "check",
     "connect",
     "expect",
     "on_demand",

@@ -8,14 +8,20 @@ This is the only module that reads ``os.environ``.
     offline = "/data/featurehouse/offline"
     duckdb_memory_limit = "4GB"
     commit_statistics = false           # skip the statistics of every committed batch
+    trusted_modules = ["myteam.features"]   # may be imported for a catalog's user code
 
 ``serve_token`` (``FEATUREHOUSE_SERVE_TOKEN``) is the bearer token ``featurehouse serve`` asks
 of every /v1 request; it is left out of the settings' repr so that it is never logged.
+
+``trusted_modules`` (``FEATUREHOUSE_TRUSTED_MODULES``, comma-separated): modules and packages
+whose transforms, on-demand features and checks a catalog entry may import (importing a
+module runs its code; see ``featurehouse.imports``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -37,6 +43,7 @@ class Settings:
     duckdb_memory_limit: str | None = None
     commit_statistics: bool = True  # statistics of every committed batch, kept in the catalog
     serve_token: str | None = field(default=None, repr=False)
+    trusted_modules: tuple[str, ...] = ()  # besides featurehouse: see featurehouse.imports
 
     @classmethod
     def load(cls, home: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:
@@ -70,6 +77,8 @@ class Settings:
             )
         if "commit_statistics" in values:
             values["commit_statistics"] = _flag("commit_statistics", values["commit_statistics"])
+        if "trusted_modules" in values:
+            values["trusted_modules"] = _module_names(values["trusted_modules"])
         return cls(home=root, **values)  # type: ignore[arg-type]
 
 
@@ -87,6 +96,26 @@ def _flag(name: str, value: object) -> bool:
         obj="settings",
         column=name,
         expected="true or false",
+        received=value,
+    )
+
+
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _module_names(value: object) -> tuple[str, ...]:
+    """Module names: a TOML list, or a comma-separated string as an environment variable."""
+    names = [n.strip() for n in value.split(",") if n.strip()] if isinstance(value, str) else value
+    if isinstance(names, list | tuple) and all(
+        isinstance(n, str) and _MODULE.fullmatch(n) for n in names
+    ):
+        return tuple(str(n) for n in names)
+    raise SchemaError(
+        f"setting trusted_modules: expected module names (a list, or comma-separated), "
+        f"received {value!r}",
+        obj="settings",
+        column="trusted_modules",
+        expected="module names such as ['myteam.features']",
         received=value,
     )
 

@@ -6,7 +6,7 @@ batch data and online feature vectors all come from the same definition.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -53,11 +53,14 @@ def load_plan(
     on_demand: Sequence[OnDemandFeature] = (),
     transforms: Mapping[str, Transform] | None = None,
 ) -> ViewPlan:
-    groups = {
+    return plan_view(name, query, group_specs(services, query), labels, on_demand, transforms)
+
+
+def group_specs(services: Services, query: Query) -> dict[tuple[str, int], FeatureGroupSpec]:
+    return {
         key: FeatureGroupSpec.from_entry(services.catalog.get(FEATURE_GROUP, *key))
         for key in groups_of(query)
     }
-    return plan_view(name, query, groups, labels, on_demand, transforms)
 
 
 def definition_json(
@@ -91,14 +94,13 @@ class FeatureView:
         self.version = entry.version
         self.description: str = entry.body["description"]
         self.query = Query.from_json(entry.body["query"])
-        self._plan = load_plan(
-            services,
-            self.name,
-            self.query,
-            entry.body["labels"],
-            [on_demand_from_json(f) for f in entry.body["on_demand"]],
-            {f: transform_from_json(t) for f, t in entry.body["transforms"].items()},
-        )
+        # The view's shape without its user code, so that listing and showing views import
+        # nothing; the on-demand features and transforms load when first needed (_plan).
+        self._groups = group_specs(services, self.query)
+        self._outline = plan_view(self.name, self.query, self._groups, entry.body["labels"])
+        self._on_demand_json: list[dict[str, Any]] = entry.body["on_demand"]
+        self._transforms_json: dict[str, dict[str, Any]] = entry.body["transforms"]
+        self._full_plan: ViewPlan | None = None
         self._serving_dataset: int | None = entry.body["serving_dataset"]
         self._serving_stats: Statistics | None = None
         self._vector_transform: VectorTransform | None = None
@@ -113,16 +115,17 @@ class FeatureView:
     @property
     def keys(self) -> list[str]:
         """The entity key columns (the first feature group's primary key)."""
-        return list(self._plan.keys)
+        return list(self._outline.keys)
 
     @property
     def event_time(self) -> str:
-        return self._plan.event_time
+        return self._outline.event_time
 
     @property
     def features(self) -> list[str]:
         """Feature names, in the view's order (the order of vectors and training columns)."""
-        return list(self._plan.features)
+        on_demand = [f["name"] for f in self._on_demand_json]
+        return [*self._outline.features, *(f for f in on_demand if f not in self.labels)]
 
     @property
     def feature_types(self) -> dict[str, pa.DataType]:
@@ -131,7 +134,7 @@ class FeatureView:
 
     @property
     def labels(self) -> list[str]:
-        return list(self._plan.labels)
+        return list(self._outline.labels)
 
     @property
     def request_parameters(self) -> list[str]:
@@ -164,6 +167,24 @@ class FeatureView:
     @property
     def _obj(self) -> str:
         return f"feature view {self.label}"
+
+    @property
+    def _plan(self) -> ViewPlan:
+        """The whole plan: the on-demand features and transforms, imported on first use
+        from trusted modules only (``featurehouse.imports``)."""
+        if self._full_plan is None:
+            trusted = self._services.settings.trusted_modules
+            on_demand = [
+                on_demand_from_json(f, trusted, owner=self._obj) for f in self._on_demand_json
+            ]
+            transforms = {
+                feature: transform_from_json(t, trusted, owner=f"{self._obj} ({feature!r})")
+                for feature, t in self._transforms_json.items()
+            }
+            self._full_plan = plan_view(
+                self.name, self.query, self._groups, self.labels, on_demand, transforms
+            )
+        return self._full_plan
 
     # -- offline -------------------------------------------------------------------
 
@@ -322,7 +343,7 @@ class FeatureView:
         return [self._dataset(e) for e in entries]
 
     def _dataset(self, entry: Entry) -> TrainingDataset:
-        return TrainingDataset.from_entry(self._services, entry, self._plan.transforms)
+        return TrainingDataset.from_entry(self._services, entry, _Transforms(self))
 
     def _statistics(self) -> Statistics:
         """The fitted statistics of the bound training dataset (loaded once)."""
@@ -459,6 +480,23 @@ class FeatureView:
             spine = view_reader.conform_spine(self._obj, self._plan, spine)
             rows = view_reader.training_rows(self._services, self._plan, tables, spine)
         return rows, read_versions
+
+
+class _Transforms(Mapping[str, Transform]):
+    """A view's transforms, imported when a dataset first reads them transformed: listing
+    and showing datasets import no user code."""
+
+    def __init__(self, view: FeatureView) -> None:
+        self._view = view
+
+    def __getitem__(self, feature: str) -> Transform:
+        return self._view._plan.transforms[feature]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._view._plan.transforms)
+
+    def __len__(self) -> int:
+        return len(self._view._plan.transforms)
 
 
 def _utc_splits(splits: Splits | None) -> Splits | None:

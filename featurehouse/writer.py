@@ -164,6 +164,11 @@ def delete(
         raise DataError(f"feature group {spec.label}: has no data to delete", obj=spec.label)
     offline = services.offline
     key_table = conform_keys(spec, keys) if keys is not None else None
+    predicate = None
+    if where is not None:  # parsed and checked whole: Delta never sees the user's text
+        from featurehouse.predicate import delta_predicate
+
+        predicate = delta_predicate(spec.label, where, spec.schema)
 
     def commit() -> tuple[DeltaTable, int, int]:
         table = offline.open(spec.table_id)
@@ -171,9 +176,9 @@ def delete(
         if key_table is not None:
             version, metrics = offline.delete_matching(table, key_table, metadata)
             return table, version, metrics["num_target_rows_deleted"]
-        assert where is not None
+        assert predicate is not None
         try:
-            version, metrics = offline.delete_where(table, where, metadata)
+            version, metrics = offline.delete_where(table, predicate, metadata)
         except Exception as exc:
             if isinstance(exc, ConflictError):
                 raise

@@ -29,7 +29,7 @@ def test_errors_all_is_sorted_and_every_error_is_a_featurehouse_error() -> None:
 
 def test_import_loads_no_heavy_library() -> None:
     heavy = ["duckdb", "pandas", "polars", "pyarrow", "deltalake", "sqlalchemy", "typer", "fastapi"]
-    heavy += ["uvicorn", "prometheus_client", "pydantic"]
+    heavy += ["uvicorn", "prometheus_client", "pydantic", "sqlglot"]
     code = f"import sys, featurehouse; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

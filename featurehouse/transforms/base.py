@@ -15,10 +15,11 @@ A user-defined transform subclasses ``Transform``:
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from featurehouse.errors import SchemaError
+from featurehouse.imports import ImportKind, reference_to, remember_definition, resolve
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,6 +31,10 @@ class Transform:
     """Base of every model-dependent transform: override ``fit`` and ``apply``."""
 
     name: ClassVar[str] = "transform"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        remember_definition(cls.__module__)  # its module has run: a catalog may name it
 
     def params(self) -> dict[str, Any]:
         """The constructor arguments, to store the definition in the catalog."""
@@ -63,7 +68,7 @@ class Transform:
         cls = type(self)
         return {
             "name": self.name,
-            "class": f"{cls.__module__}:{cls.__qualname__}",
+            "class": reference_to(TRANSFORM, self.name, cls, cls),
             "params": self.params(),
         }
 
@@ -72,26 +77,26 @@ class Transform:
         return f"{self.name}({args})"
 
 
-def import_reference(kind: str, name: str, reference: str) -> Any:
-    """The object a stored ``module:qualname`` reference names (user code kept by path)."""
-    module, _, qualname = reference.partition(":")
+TRANSFORM = ImportKind(
+    "transform",
+    "a subclass of fh.Transform",
+    lambda target: isinstance(target, type) and issubclass(target, Transform),
+)
+
+
+def transform_from_json(
+    data: dict[str, Any], trusted: Sequence[str] = (), *, owner: str = ""
+) -> Transform:
+    """Rebuild a transform stored by ``to_json``: its class must be a Transform in a
+    trusted module (see ``featurehouse.imports``)."""
+    cls = resolve(TRANSFORM, data["name"], data["class"], trusted, owner=owner)
     try:
-        target: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
+        transform: Transform = cls(**data["params"])
+    except TypeError as exc:
         raise SchemaError(
-            f"{kind} {name!r}: cannot import {reference!r} ({exc}); define it in an importable "
-            "module, not in __main__ or a notebook cell",
-            obj=name,
-            expected="an importable module:name",
-            received=reference,
+            f"{owner or 'transform'}: cannot rebuild {data['class']} with {data['params']}: {exc}",
+            obj=owner or data["name"],
+            expected=data["class"],
+            received=data["params"],
         ) from exc
-    return target
-
-
-def transform_from_json(data: dict[str, Any]) -> Transform:
-    """Rebuild a transform stored by ``to_json`` (its class must be importable)."""
-    cls = import_reference("transform", data["name"], data["class"])
-    transform: Transform = cls(**data["params"])
     return transform

@@ -16,13 +16,13 @@ with Python values everywhere, and a null input then gives a null output.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, get_type_hints
 
 from featurehouse.errors import DataError, SchemaError
-from featurehouse.transforms.base import import_reference
+from featurehouse.imports import ImportKind, reference_to, remember_definition, resolve
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -116,7 +116,7 @@ class OnDemandFeature:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "function": f"{self.function.__module__}:{self.function.__qualname__}",
+            "function": reference_to(ON_DEMAND, self.name, self.function, self),
         }
 
 
@@ -142,19 +142,37 @@ def on_demand(function: Callable[..., Any] | None = None, *, vectorized: bool = 
                 obj=fn.__name__,
             )
         arrow_type(hints["return"], fn.__name__, "return")
+        remember_definition(fn.__module__)  # its module has run: a catalog may name it
         return OnDemandFeature(fn, tuple(inputs), hints["return"], vectorized)
 
     return declare if function is None else declare(function)
 
 
-def on_demand_from_json(data: dict[str, Any]) -> OnDemandFeature:
-    target = import_reference("on-demand feature", data["name"], data["function"])
-    if not isinstance(target, OnDemandFeature):
+ON_DEMAND = ImportKind(
+    "on-demand feature",
+    "a function declared with @fh.on_demand",
+    lambda target: isinstance(target, OnDemandFeature),
+)
+
+
+def on_demand_from_json(
+    data: dict[str, Any], trusted: Sequence[str] = (), *, owner: str = ""
+) -> OnDemandFeature:
+    """The declared function a stored entry names, from a trusted module (see
+    ``featurehouse.imports``)."""
+    feature: OnDemandFeature = resolve(
+        ON_DEMAND, data["name"], data["function"], trusted, owner=owner
+    )
+    if feature.name != data["name"]:  # the view's columns are named after the stored name
         raise SchemaError(
-            f"on-demand feature {data['name']!r}: {data['function']!r} is not declared with @on_demand",
-            obj=data["name"],
+            f"{owner or 'catalog'}: on-demand feature {data['name']!r}: {data['function']!r} "
+            f"declares a feature named {feature.name!r}",
+            obj=owner or data["name"],
+            column=data["name"],
+            expected=data["name"],
+            received=feature.name,
         )
-    return target
+    return feature
 
 
 def check_request_value(feature: str, name: str, annotation: Any, value: Any) -> None:

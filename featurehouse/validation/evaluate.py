@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import DataError, FeaturehouseError, SchemaError
-from featurehouse.transforms.base import import_reference
 from featurehouse.validation.expectation import (
+    CHECK,
     ROW_KINDS,
     Expectation,
     check_columns,
     decode_value,
 )
 from featurehouse.validation.report import ExpectationResult
+from featurehouse.validation.user_checks import load_check
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -80,17 +81,25 @@ class _Columns:
         return self._cache[name]
 
 
-def evaluate(obj: str, expectations: Sequence[Expectation], table: pa.Table) -> Evaluation:
+def evaluate(
+    obj: str, expectations: Sequence[Expectation], table: pa.Table, trusted: Sequence[str] = ()
+) -> Evaluation:
     """Run every expectation over ``table``; an expectation that cannot run on its
-    column's type raises a SchemaError naming it."""
+    column's type raises a SchemaError naming it. A user-defined check is imported only
+    from a trusted module (``featurehouse`` and ``trusted``, see ``featurehouse.imports``)."""
     import pyarrow as pa
 
     columns = _Columns(table)
+    checks = {
+        item.name: load_check(obj, item.name, item.params.get("function", ""), trusted)
+        for item in expectations
+        if item.kind == CHECK
+    }  # all resolved before any runs
     results, masks = [], {}
     for item in expectations:
         check_columns(obj, item, table.column_names)
         try:
-            result, mask = _run(item, columns)
+            result, mask = _run(item, columns, checks.get(item.name))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
             column = None if item.column is None else table.schema.field(item.column)
             raise SchemaError(
@@ -107,10 +116,12 @@ def evaluate(obj: str, expectations: Sequence[Expectation], table: pa.Table) -> 
     return Evaluation(table.num_rows, results, masks)
 
 
-def _run(item: Expectation, columns: _Columns) -> tuple[ExpectationResult, Mask | None]:
+def _run(
+    item: Expectation, columns: _Columns, function: Callable[[Any], Any] | None
+) -> tuple[ExpectationResult, Mask | None]:
     rows = columns.table.num_rows
-    if item.kind == "check":
-        outcome = _user_check(item, columns)
+    if function is not None:
+        outcome = _user_check(item, columns, function)
         if isinstance(outcome, bool):
             return _batch_result(item, outcome, outcome, rows), None
         return _row_result(item, outcome, rows, None), outcome
@@ -310,13 +321,14 @@ def _within(observed: Any, params: dict[str, Any]) -> bool:
 # -- user-defined checks ----------------------------------------------------------------
 
 
-def _user_check(item: Expectation, columns: _Columns) -> bool | Mask:
+def _user_check(
+    item: Expectation, columns: _Columns, function: Callable[[Any], Any]
+) -> bool | Mask:
     """Call the user's function; a bool judges the batch, an array judges each row."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    function = import_reference("check", item.name, item.params["function"])
     argument = columns.table if item.column is None else columns[item.column]
     try:
         outcome = function(argument)

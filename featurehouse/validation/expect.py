@@ -9,7 +9,7 @@ of checked values that must pass for the expectation to pass.
 ...     expect.not_null("amount"),
 ...     expect.between("amount", 0, 10_000, inclusive="left"),
 ...     expect.in_set("category", ["food", "travel"]),
-...     expect.check(mymodule.positive_when_refund, name="refunds_are_positive"),
+...     expect.check(mymodule.positive_when_refund, name="refunds_are_positive"),  # @fh.check
 ... ])
 """
 
@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from featurehouse.errors import SchemaError
-from featurehouse.transforms.base import import_reference
+from featurehouse.imports import reference_to
 from featurehouse.validation.expectation import INCLUSIVE, Expectation, decode_value
+from featurehouse.validation.user_checks import CHECK_FUNCTION, is_check
 
 __all__ = [
     "between",
@@ -184,21 +185,13 @@ def check(
     ``function`` receives the column (a ``pyarrow.ChunkedArray``) when ``column`` is given,
     else the whole batch (a ``pyarrow.Table``). It returns a boolean mask, one entry per
     row with True for a valid row (an Arrow or numpy array; a null counts as invalid), or
-    one bool for the whole batch. Define it in an importable module.
+    one bool for the whole batch. Declare it with ``@fh.check`` in an importable module
+    (not ``__main__``): the catalog stores its import path.
     """
-    module = getattr(function, "__module__", None)
-    qualname = getattr(function, "__qualname__", None)
-    reference = f"{module}:{qualname}"
-    if not callable(function) or module in (None, "__main__") or "<" in str(qualname):
-        raise _bad(
-            "check",
-            "function",
-            "a function defined at the top level of an importable module",
-            reference,
-        )
-    if import_reference("check", str(qualname), reference) is not function:
-        raise _bad("check", "function", f"{reference} to import as this function", reference)
-    label = name or str(getattr(function, "__name__", qualname))
+    if not is_check(function):
+        raise _bad("check", "function", "a function declared with @fh.check", function)
+    reference = reference_to(CHECK_FUNCTION, str(function.__name__), function, function)
+    label = name or str(function.__name__)
     return _make("check", column, {"function": reference}, mostly, label)
 
 

@@ -72,7 +72,7 @@ def check_insert(
     if suite is None or not suite.expectations:
         return CheckedInsert(batch)
     policy = on_invalid or suite.on_invalid
-    evaluation = evaluate(obj, suite.expectations, batch.table)
+    evaluation = evaluate(obj, suite.expectations, batch.table, services.settings.trusted_modules)
     if evaluation.success:
         return CheckedInsert(batch, services, spec, _report(spec, suite, policy, evaluation, 0))
     if policy == "raise":

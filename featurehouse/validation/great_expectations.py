@@ -32,13 +32,20 @@ def _inclusive(kw: dict[str, Any]) -> str:
     }[(bool(strict_min), bool(strict_max))]
 
 
+def _mostly(kw: dict[str, Any]) -> Any:
+    """GE's ``mostly`` as written (absent or null means every value); ``expect`` refuses a
+    fraction it cannot honour, such as 0.0, rather than it becoming 1.0."""
+    value = kw.pop("mostly", None)
+    return 1.0 if value is None else value
+
+
 def _bounded(make: Callable[..., Expectation], mostly: bool) -> Callable[..., list[Expectation]]:
     """A ``*_to_be_between`` type: min_value / max_value / strict_min / strict_max."""
 
     def convert(kw: dict[str, Any]) -> list[Expectation]:
         inclusive = _inclusive(kw)
         args = [kw.pop("column")] if "column" in kw else []
-        extra = {"mostly": kw.pop("mostly", None) or 1.0} if mostly else {}
+        extra = {"mostly": _mostly(kw)} if mostly else {}
         return [
             make(
                 *args,
@@ -52,13 +59,13 @@ def _bounded(make: Callable[..., Expectation], mostly: bool) -> Callable[..., li
     return convert
 
 
-def _equal(make: Callable[..., Expectation]) -> Callable[..., list[Expectation]]:
+def _equal(make: Callable[..., Expectation], mostly: bool) -> Callable[..., list[Expectation]]:
     """A ``*_to_equal`` type: ``value`` is both bounds."""
 
     def convert(kw: dict[str, Any]) -> list[Expectation]:
         args = [kw.pop("column")] if "column" in kw else []
         value = kw.pop("value")
-        extra = {"mostly": kw.pop("mostly")} if "mostly" in kw else {}
+        extra = {"mostly": _mostly(kw)} if mostly else {}
         return [make(*args, value, value, **extra)]
 
     return convert
@@ -88,13 +95,13 @@ def _column(make: Callable[..., Expectation], *keys: str) -> Callable[..., list[
 
     def convert(kw: dict[str, Any]) -> list[Expectation]:
         args = [kw.pop(key) for key in ("column", *keys)]
-        return [make(*args, mostly=kw.pop("mostly", None) or 1.0)]
+        return [make(*args, mostly=_mostly(kw))]
 
     return convert
 
 
 def _compound_unique(kw: dict[str, Any]) -> list[Expectation]:
-    return [expect.unique(kw.pop("column_list"), mostly=kw.pop("mostly", None) or 1.0)]
+    return [expect.unique(kw.pop("column_list"), mostly=_mostly(kw))]
 
 
 CONVERTERS: dict[str, Callable[[dict[str, Any]], list[Expectation]]] = {
@@ -105,13 +112,13 @@ CONVERTERS: dict[str, Callable[[dict[str, Any]], list[Expectation]]] = {
     "expect_column_values_to_be_in_set": _column(expect.in_set, "value_set"),
     "expect_column_values_to_match_regex": _column(expect.regex, "regex"),
     "expect_column_value_lengths_to_be_between": _bounded(expect.length_between, mostly=True),
-    "expect_column_value_lengths_to_equal": _equal(expect.length_between),
+    "expect_column_value_lengths_to_equal": _equal(expect.length_between, mostly=True),
     "expect_column_mean_to_be_between": _bounded(expect.mean_between, mostly=False),
     "expect_column_stdev_to_be_between": _bounded(expect.stddev_between, mostly=False),
     "expect_column_median_to_be_between": _median,
     "expect_column_quantile_values_to_be_between": _quantiles,
     "expect_table_row_count_to_be_between": _bounded(expect.row_count_between, mostly=False),
-    "expect_table_row_count_to_equal": _equal(expect.row_count_between),
+    "expect_table_row_count_to_equal": _equal(expect.row_count_between, mostly=False),
 }
 
 
@@ -144,6 +151,14 @@ def convert_suite(suite: str | Path | Mapping[str, Any]) -> list[Expectation]:
         kwargs = {k: v for k, v in dict(item.get("kwargs", {})).items() if k not in _IGNORED}
         try:
             converted = CONVERTERS[kind](kwargs)
+        except SchemaError as exc:  # a value expect refuses: say where it came from
+            raise SchemaError(
+                f"{source}: {kind}: {exc}",
+                obj=source,
+                column=exc.column,
+                expected=exc.expected,
+                received=exc.received,
+            ) from exc
         except KeyError as exc:
             raise SchemaError(
                 f"{source}: {kind} needs the keyword {exc.args[0]!r}",

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+import featurehouse as fh
 from featurehouse.errors import DataError, SchemaError
 from featurehouse.validation import expect
 from featurehouse.validation.evaluate import evaluate
@@ -198,9 +199,11 @@ def test_user_defined_checks_that_misbehave() -> None:
     def local(values: Any) -> bool:
         return True
 
-    for function in (local, lambda values: True):
-        with pytest.raises(SchemaError, match="importable module"):
+    for function in (local, lambda values: True, np.isnan):
+        with pytest.raises(SchemaError, match=r"declared with @fh\.check"):
             expect.check(function)
+    with pytest.raises(SchemaError, match="top level of a module"):
+        expect.check(fh.check(local))
 
 
 def test_a_missing_column_is_named() -> None:

@@ -214,3 +214,51 @@ def test_great_expectations_that_cannot_be_imported(item: dict[str, Any], messag
     assert info.value.obj == "the suite"
     with pytest.raises(SchemaError, match="not a Great Expectations suite"):
         fh.expect.from_great_expectations({"name": "x"})
+
+
+@pytest.mark.parametrize(
+    ("kind", "kwargs"),
+    [
+        ("expect_column_values_to_not_be_null", {"column": "a"}),
+        ("expect_column_values_to_be_unique", {"column": "a"}),
+        ("expect_compound_columns_to_be_unique", {"column_list": ["a", "b"]}),
+        ("expect_column_values_to_be_between", {"column": "a", "min_value": 0}),
+        ("expect_column_values_to_be_in_set", {"column": "a", "value_set": [0]}),
+        ("expect_column_values_to_match_regex", {"column": "a", "regex": "x"}),
+        ("expect_column_value_lengths_to_be_between", {"column": "a", "max_value": 0}),
+        ("expect_column_value_lengths_to_equal", {"column": "a", "value": 0}),
+    ],
+)
+def test_great_expectations_mostly_zero_is_refused_not_made_strict(
+    kind: str, kwargs: dict[str, Any]
+) -> None:
+    """``mostly: 0.0`` (always passes in GE) must not become the strictest ``mostly=1.0``."""
+    suite = {"expectations": [{"expectation_type": kind, "kwargs": {**kwargs, "mostly": 0.0}}]}
+    with pytest.raises(SchemaError, match=rf"{kind}: .*mostly must be a fraction") as info:
+        fh.expect.from_great_expectations(suite)
+    assert info.value.obj == "the suite" and info.value.column == "mostly"
+    assert info.value.received == 0.0
+
+
+@pytest.mark.parametrize("mostly", [None, 0.25])
+def test_great_expectations_falsy_values_are_imported_as_written(mostly: float | None) -> None:
+    """Zero bounds stay zero, ``mostly: null`` is GE's default (1.0), a fraction is kept."""
+    suite = {
+        "expectations": [
+            {
+                "expectation_type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "a", "min_value": 0, "max_value": 0, "mostly": mostly},
+            },
+            {
+                "expectation_type": "expect_column_value_lengths_to_equal",
+                "kwargs": {"column": "s", "value": 0, "mostly": mostly},
+            },
+            {"expectation_type": "expect_table_row_count_to_equal", "kwargs": {"value": 0}},
+        ]
+    }
+    fraction = 1.0 if mostly is None else mostly
+    assert fh.expect.from_great_expectations(suite) == [
+        expect.between("a", 0, 0, mostly=fraction),
+        expect.length_between("s", 0, 0, mostly=fraction),
+        expect.row_count_between(0, 0),
+    ]
