@@ -102,6 +102,22 @@ class DeltaOfflineStore:
     def dataset(self, table: DeltaTable) -> ds.Dataset:
         return table.to_pyarrow_dataset()
 
+    def retyped_columns(
+        self, table: DeltaTable, schema: pa.Schema
+    ) -> list[tuple[str, pa.DataType, pa.DataType]]:
+        """Columns of ``schema`` that ``table`` holds with another type, as (name, stored
+        type, given type): a merge of schemas would cast one into the other."""
+        import pyarrow as pa
+        from deltalake import Schema
+
+        stored = {f.name: f.type for f in table.schema().fields}
+        arrow = pa.schema(table.schema().to_arrow())
+        return [
+            (f.name, arrow.field(f.name).type, schema.field(f.name).type)
+            for f in Schema.from_arrow(schema).fields
+            if f.name in stored and stored[f.name] != f.type
+        ]
+
     def append(self, table: DeltaTable, data: pa.Table, metadata: dict[str, Any]) -> int:
         """Append rows in one commit (growing the schema if ``data`` has new columns)."""
         from deltalake import write_deltalake
