@@ -18,7 +18,7 @@ def to_arrow(obj: str, data: Any) -> pa.Table:
     """Convert a pandas or polars DataFrame, an Arrow table or batch, or a list of dicts.
 
     A column that cannot become one Arrow column (ints and strings mixed, an int beyond
-    64 bits, a repeated name) is a SchemaError naming it."""
+    64 bits) is a SchemaError naming it; a repeated column name an InvalidNameError."""
     import pyarrow as pa
 
     try:

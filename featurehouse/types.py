@@ -57,12 +57,10 @@ def check_ttl(obj: str, ttl: object) -> timedelta | None:
     """A ttl as a timedelta: None, a timedelta, or a number of seconds; never negative."""
     if ttl is None or (isinstance(ttl, timedelta) and ttl >= timedelta(0)):
         return ttl
-    seconds = math.nan  # True, a string, NaN: no number of seconds
-    if isinstance(ttl, bool):
-        pass
-    elif isinstance(ttl, numbers.Real):
-        seconds = float(ttl)
-    if 0 <= seconds < MAX_TTL_SECONDS:
+    seconds = (
+        float(ttl) if not isinstance(ttl, bool) and isinstance(ttl, numbers.Real) else math.nan
+    )
+    if 0 <= seconds < MAX_TTL_SECONDS:  # NaN (and so True, "1d") fails this
         return timedelta(seconds=seconds)
     raise SchemaError(
         f"{obj}: ttl must be a timedelta or a number of seconds, at least 0 and finite, "
