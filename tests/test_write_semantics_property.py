@@ -5,7 +5,7 @@ online holds, per key, the offline row with the greatest event time.
 
 Generated data covers the whole domain: event times with microseconds, from year 1 to
 9999 and within one millisecond of each other (Delta keeps millisecond statistics), NaN
-and ±inf floats, 64-bit integer extremes, unicode and empty strings.
+and ±inf floats, 64-bit integer extremes, numpy scalars, unicode and empty strings.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,9 +33,11 @@ NEAR_TIME = st.sampled_from([0, 1, 999, 1_000, 1_001, 123_456]).map(
 )
 # A few times per example, so that rows collide on (key, event time): corrections.
 TIME_POOL = st.lists(st.one_of(NEAR_TIME, ANY_TIME), min_size=1, max_size=3, unique=True)
-VALUES = {
-    "v": st.floats(allow_nan=True, allow_infinity=True),
-    "n": st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from([-(2**63), 2**63 - 1])),
+INT64 = st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from([-(2**63), 2**63 - 1]))
+FLOAT = st.floats(allow_nan=True, allow_infinity=True)
+VALUES = {  # numpy scalars too, as rows taken from a pandas frame hold them
+    "v": st.one_of(FLOAT, FLOAT.map(np.float64)),
+    "n": st.one_of(INT64, INT64.map(np.int64)),
     "s": st.text(max_size=8),
 }
 _names = itertools.count()
