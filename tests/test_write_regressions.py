@@ -33,6 +33,8 @@ MICROSECOND_TIMES = [
     T0.replace(microsecond=123_456),
     datetime(1, 1, 1, 0, 0, 0, 999, tzinfo=UTC),
     datetime(1900, 3, 1, 12, 0, 0, 1, tzinfo=UTC),
+    datetime(6536, 12, 31, 23, 59, 59, 2_001, tzinfo=UTC),  # delta-rs stops widening
+    datetime(7000, 6, 1, 0, 0, 0, 2_001, tzinfo=UTC),  # its millisecond statistics here
     datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
 ]
 
@@ -44,6 +46,7 @@ def test_a_correction_at_a_microsecond_time_is_an_update(fs: fh.FeatureStore, ts
     result = fg.insert([{"id": 1, "ts": ts, "v": 2}])
     assert (result.rows_inserted, result.rows_updated) == (0, 1)
     assert rows_of(fg) == [(1, ts, 2)]
+    assert fg.read(start=ts).num_rows == 1
     fg.sync_online(rebuild=True)
     assert fg.get_online({"id": 1}) == {"id": 1, "ts": ts, "v": 2}
 
