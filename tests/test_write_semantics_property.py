@@ -31,8 +31,13 @@ ANY_TIME = st.datetimes(
 NEAR_TIME = st.sampled_from([0, 1, 999, 1_000, 1_001, 123_456]).map(
     lambda us: T0 + timedelta(microseconds=us)
 )
+# Sub-millisecond times at the ends of the range (delta-rs reads Delta's statistics
+# differently after the year 6536).
+EDGE_TIME = st.sampled_from(
+    [datetime(1, 1, 1, 0, 0, 0, 1), datetime(7000, 6, 1, 0, 0, 0, 2_001), datetime.max]
+).map(lambda t: t.replace(tzinfo=UTC))
 # A few times per example, so that rows collide on (key, event time): corrections.
-TIME_POOL = st.lists(st.one_of(NEAR_TIME, ANY_TIME), min_size=1, max_size=3, unique=True)
+TIME_POOL = st.lists(st.one_of(NEAR_TIME, EDGE_TIME, ANY_TIME), min_size=1, max_size=3, unique=True)
 INT64 = st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from([-(2**63), 2**63 - 1]))
 FLOAT = st.floats(allow_nan=True, allow_infinity=True)
 VALUES = {  # numpy scalars too, as rows taken from a pandas frame hold them
