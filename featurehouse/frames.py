@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.errors import DataError
+from featurehouse.errors import DataError, FeaturehouseError, InvalidNameError, SchemaError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -15,7 +15,21 @@ if TYPE_CHECKING:
 
 
 def to_arrow(obj: str, data: Any) -> pa.Table:
-    """Convert a pandas or polars DataFrame, an Arrow table or batch, or a list of dicts."""
+    """Convert a pandas or polars DataFrame, an Arrow table or batch, or a list of dicts.
+
+    A column that cannot become one Arrow column (ints and strings mixed, an int beyond
+    64 bits) is a SchemaError naming it; a repeated column name an InvalidNameError."""
+    import pyarrow as pa
+
+    try:
+        return _convert(obj, data)
+    except FeaturehouseError:
+        raise
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError) as exc:
+        raise _conversion_error(obj, data, exc) from exc
+
+
+def _convert(obj: str, data: Any) -> pa.Table:
     import pyarrow as pa
 
     if isinstance(data, pa.Table):
@@ -46,6 +60,48 @@ def to_arrow(obj: str, data: Any) -> pa.Table:
         expected="pandas or polars DataFrame, pyarrow Table, or list of dicts",
         received=type(data).__name__,
     )
+
+
+def _conversion_error(obj: str, data: Any, exc: Exception) -> FeaturehouseError:
+    """The error for data that Arrow cannot convert, naming the first column at fault."""
+    import pyarrow as pa
+
+    columns = _columns(data)
+    names = [name for name, _ in columns]
+    repeated = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if repeated is not None:
+        return InvalidNameError(
+            f"{obj}: column {repeated!r} appears twice",
+            obj=obj,
+            column=str(repeated),
+            expected="unique column names",
+            received=names,
+        )
+    for name, values in columns:
+        try:
+            pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as column_exc:
+            return SchemaError(
+                f"{obj}: column {name!r} cannot be stored: its values need one type, with "
+                f"integers within 64 bits ({column_exc})",
+                obj=obj,
+                column=str(name),
+                expected="values of one type",
+                received=str(column_exc),
+            )
+    return SchemaError(f"{obj}: the data cannot be converted: {exc}", obj=obj)
+
+
+def _columns(data: Any) -> list[tuple[Any, Any]]:
+    """(name, values) of each column of a pandas frame, a dict of columns or a list of dicts."""
+    if type(data).__module__.split(".")[0] == "pandas":
+        return [(name, data.iloc[:, i]) for i, name in enumerate(data.columns)]
+    if isinstance(data, Mapping):
+        return list(data.items())
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        names = list(dict.fromkeys(name for row in data for name in row))
+        return [(name, [row.get(name) for row in data]) for name in names]
+    return []
 
 
 class Result:

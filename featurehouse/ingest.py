@@ -77,6 +77,7 @@ def _target_schema(
             received=table.column_names,
         )
     added = [n for n in table.column_names if n not in spec.schema.names]
+    check_column_names(obj, [*spec.schema.names, *added])  # ``V`` beside a stored ``v``
     fields = list(spec.schema)
     for name in added:
         t = table.schema.field(name).type
@@ -94,17 +95,31 @@ def _target_schema(
 
 
 def _refuse_null_keys(obj: str, spec: FeatureGroupSpec, table: pa.Table) -> None:
+    """Refuse null key and event-time values, and NaN or infinite float keys: no store can
+    look them up (NaN equals nothing), and SQLite stores NaN as null."""
     for column in [*spec.primary_key, spec.event_time]:
-        nulls = table.column(column).null_count
-        if nulls:
-            kind = "event-time" if column == spec.event_time else "primary-key"
+        kind = "event-time" if column == spec.event_time else "primary-key"
+        bad = _unusable_keys(table.column(column))
+        if bad:
             raise DataError(
-                f"{obj}: {nulls} row(s) have a null {kind} value in column {column!r}",
+                f"{obj}: {bad} row(s) have a null, NaN or infinite {kind} value in column "
+                f"{column!r}",
                 obj=spec.label,
                 column=column,
-                expected="no nulls",
-                received=f"{nulls} null(s)",
+                expected="no nulls, NaN or infinities",
+                received=f"{bad} such value(s)",
             )
+
+
+def _unusable_keys(column: pa.ChunkedArray) -> int:
+    """How many values of a key column are null, or NaN or ±inf."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    bad = column.null_count
+    if pa.types.is_floating(column.type):
+        bad += pc.sum(pc.invert(pc.is_finite(column))).as_py() or 0
+    return int(bad)
 
 
 def conform_keys(spec: FeatureGroupSpec, data: Any, allow_event_time: bool = True) -> pa.Table:
@@ -133,12 +148,12 @@ def conform_keys(spec: FeatureGroupSpec, data: Any, allow_event_time: bool = Tru
     columns = [conform_column(obj, c, table.column(c), spec.schema.field(c).type) for c in names]
     keys = pa.Table.from_arrays(columns, names=names)
     for column in names:
-        if keys.column(column).null_count:
+        if _unusable_keys(keys.column(column)):
             raise DataError(
-                f"{obj}: null value in key column {column!r}",
+                f"{obj}: null, NaN or infinite value in key column {column!r}",
                 obj=spec.label,
                 column=column,
-                expected="no nulls",
-                received="null",
+                expected="no nulls, NaN or infinities",
+                received="null, NaN or inf",
             )
     return keys

@@ -20,7 +20,13 @@ from featurehouse.serving.deployments import Deployment, Deployments
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
-from featurehouse.types import check_column_names, check_object_name, check_schema
+from featurehouse.types import (
+    check_column_names,
+    check_object_name,
+    check_schema,
+    check_ttl,
+    check_version,
+)
 from featurehouse.validation.expectation import Expectation, check_suite
 from featurehouse.validation.suite import check_policy, save_suite
 from featurehouse.view_plan import pinned_query
@@ -178,25 +184,27 @@ class FeatureStore:
                 expected="one or more columns",
                 received=list(primary_key),
             )
-        check_column_names(f"feature group {label}", [*primary_key, event_time])
         if event_time in primary_key:
             raise SchemaError(
                 f"feature group {label}: the event-time column {event_time!r} cannot be in the primary key",
                 obj=label,
                 column=event_time,
             )
+        repeated = sorted({c for c in primary_key if list(primary_key).count(c) > 1})
+        if repeated:
+            raise SchemaError(
+                f"feature group {label}: primary_key names column {repeated[0]!r} more than once",
+                obj=label,
+                column=repeated[0],
+                expected="distinct columns",
+                received=list(primary_key),
+            )
+        check_column_names(f"feature group {label}", [*primary_key, event_time])
         if version is None:
             existing = self._services.catalog.list(FEATURE_GROUP, name)
             version = max((e.version for e in existing), default=0) + 1
-        if not isinstance(version, int) or version < 1:
-            raise SchemaError(
-                f"feature group {name!r}: version must be a positive integer, received {version!r}",
-                obj=name,
-                expected="int >= 1",
-                received=version,
-            )
-        if ttl is not None and not isinstance(ttl, timedelta):
-            ttl = timedelta(seconds=float(ttl))
+        check_version(f"feature group {name}", version)
+        ttl = check_ttl(f"feature group {label}", ttl)
         spec = FeatureGroupSpec(
             name=name,
             version=version,
@@ -251,6 +259,7 @@ class FeatureStore:
         if version is None:
             existing = self._services.catalog.list(FEATURE_VIEW, name)
             version = max((e.version for e in existing), default=0) + 1
+        check_version(f"feature view {name}", version)
         transforms = dict(transforms or {})
         plan = load_plan(self._services, name, query, labels, on_demand, transforms)
         body = definition_json(
@@ -268,6 +277,8 @@ class FeatureStore:
 
     def get_feature_view(self, name: str, version: int | None = None) -> FeatureView:
         """A feature view by name: the latest version, or ``version``."""
+        if version is not None:
+            check_version(f"feature view {name}", version)
         return FeatureView(self._services, self._services.catalog.get(FEATURE_VIEW, name, version))
 
     def list_feature_views(self, name: str | None = None) -> list[FeatureView]:
@@ -277,6 +288,8 @@ class FeatureStore:
 
     def get_feature_group(self, name: str, version: int | None = None) -> FeatureGroup:
         """A feature group by name: the latest version, or ``version``."""
+        if version is not None:
+            check_version(f"feature group {name}", version)
         entry = self._services.catalog.get(FEATURE_GROUP, name, version)
         return FeatureGroup(self._services, FeatureGroupSpec.from_entry(entry))
 

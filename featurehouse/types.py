@@ -8,9 +8,11 @@ converted to UTC.
 from __future__ import annotations
 
 import base64
+import math
+import numbers
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import InvalidNameError, SchemaError
@@ -22,6 +24,8 @@ OBJECT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # Names the store uses for its own bookkeeping columns.
 RESERVED_PREFIX = "_fh_"
+MAX_VERSION = 2**63 - 1  # a version is stored as a signed 64-bit integer
+MAX_TTL_SECONDS = timedelta.max.total_seconds()
 
 
 def check_object_name(kind: str, name: object) -> str:
@@ -37,7 +41,40 @@ def check_object_name(kind: str, name: object) -> str:
     return name
 
 
+def check_version(obj: str, version: object) -> int:
+    """Return ``version`` if it is an integer from 1 to ``MAX_VERSION``."""
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
+        raise SchemaError(
+            f"{obj}: version must be an integer from 1 to {MAX_VERSION}, received {version!r}",
+            obj=obj,
+            expected=f"int from 1 to {MAX_VERSION}",
+            received=version,
+        )
+    return version
+
+
+def check_ttl(obj: str, ttl: object) -> timedelta | None:
+    """A ttl as a timedelta: None, a timedelta, or a number of seconds; never negative."""
+    if ttl is None or (isinstance(ttl, timedelta) and ttl >= timedelta(0)):
+        return ttl
+    seconds = (
+        float(ttl) if not isinstance(ttl, bool) and isinstance(ttl, numbers.Real) else math.nan
+    )
+    if 0 <= seconds < MAX_TTL_SECONDS:  # NaN (and so True, "1d") fails this
+        return timedelta(seconds=seconds)
+    raise SchemaError(
+        f"{obj}: ttl must be a timedelta or a number of seconds, at least 0 and finite, "
+        f"received {ttl!r}",
+        obj=obj,
+        expected="timedelta or seconds >= 0",
+        received=ttl,
+    )
+
+
 def check_column_names(obj: str, names: Sequence[str]) -> None:
+    """Refuse invalid, reserved, repeated and case-only different names (Delta Lake and
+    DuckDB do not tell ``v`` from ``V``)."""
+    seen: dict[str, str] = {}
     for name in names:
         if (
             not isinstance(name, str)
@@ -52,6 +89,19 @@ def check_column_names(obj: str, names: Sequence[str]) -> None:
                 expected=COLUMN_NAME.pattern,
                 received=name,
             )
+        other = seen.get(name.lower())
+        if other is not None:
+            clash = (
+                "" if other == name else f" (as {other!r}: names that differ only in case clash)"
+            )
+            raise InvalidNameError(
+                f"{obj}: column {name!r} appears twice{clash}",
+                obj=obj,
+                column=name,
+                expected="unique column names, ignoring case",
+                received=list(names),
+            )
+        seen[name.lower()] = name
 
 
 def as_utc(value: datetime | str | None) -> datetime | None:
@@ -105,7 +155,8 @@ def storage_type(t: pa.DataType) -> pa.DataType | None:
 
 def _is_compatible(got: pa.DataType, expected: pa.DataType) -> bool:
     """May ``got`` be cast to ``expected``? Numbers cast within ints, ints to floats and
-    floats to floats; a checked cast then refuses values that do not fit."""
+    floats to floats; the cast then refuses values it would change (only lossless casts
+    are implicit)."""
     import pyarrow.types as pt
 
     if pt.is_integer(got):
@@ -127,7 +178,10 @@ def conform_column(obj: str, name: str, column: Any, expected: pa.DataType) -> A
         try:
             # Truncating nanoseconds to microseconds is the one loss we accept.
             safe = not (pa.types.is_timestamp(got) and got.unit == "ns")
-            return pc.cast(column, expected, safe=safe)
+            cast = pc.cast(column, expected, safe=safe)
+            if pa.types.is_floating(got) and pa.types.is_floating(expected):
+                _refuse_changed_floats(column, cast)  # Arrow narrows floats unchecked
+            return cast
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise SchemaError(
                 f"{obj}: column {name!r} expected {expected}, received {got} with values that do "
@@ -144,6 +198,20 @@ def conform_column(obj: str, name: str, column: Any, expected: pa.DataType) -> A
         expected=str(expected),
         received=str(got),
     )
+
+
+def _refuse_changed_floats(column: Any, cast: Any) -> None:
+    """Raise ArrowInvalid if ``cast`` does not hold exactly the floats of ``column`` (NaN
+    for NaN): 1e300 would become inf in float32, and 0.1 a nearby float32."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    back = pc.cast(cast, column.type)
+    same = pc.or_kleene(pc.equal(back, column), pc.and_(pc.is_nan(back), pc.is_nan(column)))
+    changed = pc.indices_nonzero(pc.invert(same.fill_null(True)))
+    if len(changed):
+        value = column.take(changed[:1])[0].as_py()
+        raise pa.ArrowInvalid(f"{value!r} would become {back.take(changed[:1])[0].as_py()!r}")
 
 
 def infer_schema(obj: str, table: pa.Table, event_time: str) -> pa.Schema:

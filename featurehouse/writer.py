@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 COMMIT_ATTEMPTS = 20
+STATS_PRECISION_US = 1000  # Delta keeps timestamp file statistics in milliseconds
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def insert(
 
     def commit() -> tuple[DeltaTable, int, int, int]:
         table = offline.open(spec.table_id)
+        _refuse_retyped_columns(services, spec, table, batch.schema)
         metadata = {"fh.operation": "insert"}
         if _cannot_match(services, spec, table, batch.table):
             return table, offline.append(table, batch.table, metadata), batch.table.num_rows, 0
@@ -108,6 +110,25 @@ def insert(
     )
 
 
+def _refuse_retyped_columns(
+    services: Services, spec: FeatureGroupSpec, table: DeltaTable, schema: pa.Schema
+) -> None:
+    """A concurrent insert may have added one of this batch's new columns with another
+    type since the batch was prepared. Checked on the table each commit attempt reads: a
+    commit that lands after another one fails (and is retried), so the check stands."""
+    retyped = services.offline.retyped_columns(table, schema)
+    if retyped:
+        name, stored, given = retyped[0]
+        raise SchemaError(
+            f"feature group {spec.label}: column {name!r} expected {stored} (a concurrent "
+            f"insert added it), received {given}",
+            obj=spec.label,
+            column=name,
+            expected=str(stored),
+            received=str(given),
+        )
+
+
 def _cannot_match(
     services: Services, spec: FeatureGroupSpec, table: DeltaTable, batch: pa.Table
 ) -> bool:
@@ -120,15 +141,25 @@ def _cannot_match(
         return True
     stat = f"max.{spec.event_time}"
     if stat in actions.schema.names:
-        stored_max = pc.max(actions.column(stat)).as_py()
-        batch_min = pc.min(batch.column(spec.event_time)).as_py()
-        if stored_max is not None and batch_min > stored_max:
+        stored_max = pc.max(actions.column(stat))
+        batch_min = pc.min(batch.column(spec.event_time))  # never null: null times are refused
+        # Delta truncates timestamp statistics to milliseconds: the true maximum may lie
+        # up to a millisecond above the recorded one.
+        if stored_max.is_valid and _micros(batch_min) >= _micros(stored_max) + STATS_PRECISION_US:
             return True
     dataset = services.offline.dataset(table)
     matches = services.engine.count_matches(
         dataset, batch, [*spec.primary_key, spec.event_time], spec.event_time
     )
     return matches == 0
+
+
+def _micros(scalar: pa.Scalar) -> int:
+    """A timestamp as microseconds since the epoch (an int cannot overflow where a
+    datetime near the year 9999 would)."""
+    import pyarrow as pa
+
+    return int(scalar.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).as_py())
 
 
 def record_schema(

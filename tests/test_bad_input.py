@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -67,6 +71,42 @@ BAD_INSERTS: dict[str, tuple[Any, type[FeaturehouseError], str | None]] = {
     "reserved column name": (row(_fh_row=1), InvalidNameError, "_fh_row"),
     "not a table": (42, DataError, None),
     "rows that are not dicts": ([1, 2], DataError, None),
+    "int beyond 64 bits in a list of dicts": (row(amount=2**63), SchemaError, "amount"),
+    "int beyond 64 bits in a dict of columns": (
+        {"cc_num": [2], "ts": [T0], "amount": [-(2**64)], "category": ["a"]},
+        SchemaError,
+        "amount",
+    ),
+    "ints and strings in one column": (
+        [*row(), *row(cc_num=3, category=7)],
+        SchemaError,
+        "category",
+    ),
+    "ints and strings in a pandas column": (
+        pd.DataFrame(
+            {"cc_num": [2, 3], "ts": [T0, T0], "amount": [1.0, 2.0], "category": ["a", 1]}
+        ),
+        SchemaError,
+        "category",
+    ),
+    "repeated column in pandas": (
+        pd.DataFrame(
+            [[2, T0, 1.0, "a", 2.0]], columns=["cc_num", "ts", "amount", "category", "amount"]
+        ),
+        InvalidNameError,
+        "amount",
+    ),
+    "repeated column in arrow": (
+        pa.table(
+            [[2], [T0], [1.0], ["a"], ["b"]],
+            names=["cc_num", "ts", "amount", "category", "category"],
+        ),
+        InvalidNameError,
+        "category",
+    ),
+    "columns differing only in case": (row(Amount=1.0), InvalidNameError, "Amount"),
+    "new columns differing only in case": (row(extra=1, EXTRA=2), InvalidNameError, "EXTRA"),
+    "NaN key": (row(cc_num=float("nan")), SchemaError, "cc_num"),
 }
 
 
@@ -127,6 +167,15 @@ def test_invalid_group_name(fs: fh.FeatureStore, name: str) -> None:
         ({"primary_key": ["ts"], "event_time": "ts"}, SchemaError),
         ({"primary_key": ["id"], "event_time": "bad col"}, InvalidNameError),
         ({"primary_key": ["id"], "event_time": "ts", "version": 0}, SchemaError),
+        ({"primary_key": ["id"], "event_time": "ts", "version": 2**70}, SchemaError),
+        ({"primary_key": ["id"], "event_time": "ts", "version": True}, SchemaError),
+        ({"primary_key": ["id", "id"], "event_time": "ts"}, SchemaError),
+        ({"primary_key": ["id", "ID"], "event_time": "ts"}, InvalidNameError),
+        ({"primary_key": ["id"], "event_time": "ts", "ttl": float("nan")}, SchemaError),
+        ({"primary_key": ["id"], "event_time": "ts", "ttl": float("inf")}, SchemaError),
+        ({"primary_key": ["id"], "event_time": "ts", "ttl": "1d"}, SchemaError),
+        ({"primary_key": ["id"], "event_time": "ts", "ttl": -1}, SchemaError),
+        ({"primary_key": ["id"], "event_time": "ts", "ttl": 1e300}, SchemaError),
         (
             {"primary_key": ["id"], "event_time": "ts", "schema": pa.schema([("id", pa.int64())])},
             SchemaError,
@@ -186,3 +235,34 @@ def test_first_insert_with_an_all_null_column_cannot_infer_its_type(fs: fh.Featu
     with pytest.raises(SchemaError, match="every value is null"):
         group.insert([{"id": 1, "ts": T0, "x": None}])
     assert group.commits() == [] or group.read().num_rows == 0
+
+
+def test_a_version_beyond_64_bits_is_refused(fs: fh.FeatureStore, fg: fh.FeatureGroup) -> None:
+    fs.create_feature_view("view", query=fg.select_all())
+    calls: list[Callable[[], object]] = [
+        lambda: fs.get_feature_group("transactions", version=2**70),
+        lambda: fs.get_feature_view("view", version=2**70),
+        lambda: fs.create_feature_view("view", query=fg.select_all(), version=2**70),
+    ]
+    for call in calls:
+        with pytest.raises(SchemaError, match="version must be an integer") as info:
+            call()
+        assert info.value.received == 2**70
+    assert [v.version for v in fs.list_feature_views()] == [1]
+
+
+def test_a_bad_ttl_in_a_repo_file_is_a_clear_plan_error(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "groups.py").write_text(
+        "import featurehouse as fh\n"
+        'cards = fh.repo.FeatureGroup(name="cards", primary_key=["id"], event_time="ts", '
+        'schema={"id": "int64", "ts": "timestamp"}, ttl="365d")\n'
+    )
+    command = [sys.executable, "-m", "featurehouse.cli.main", "plan", str(repo)]
+    result = subprocess.run(
+        [*command, "-p", str(tmp_path / "project")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error:" in result.stderr and "ttl" in result.stderr and "'365d'" in result.stderr

@@ -11,8 +11,10 @@ on demand (of the whole table), and per split of every training dataset.
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 COMMIT_STATISTICS = "commit_statistics"  # name "<group>:<version>", version = Delta version
 TABLE_STATISTICS = "table_statistics"  # the same, of the whole table as of that version
 SPLIT_STATISTICS = "split_statistics"  # name "<view>:<view version>:<dataset version>:<split>"
+logger = logging.getLogger("featurehouse.statistics")
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 BINS = 20
 TOP = 10
@@ -80,11 +83,12 @@ def column_kind(t: pa.DataType) -> str:
 
 
 def _value_sql(t: pa.DataType, col: str) -> str:
-    """A numeric column as DOUBLE; NaN is neither a value nor a null: left out as null."""
+    """A numeric column as DOUBLE. NaN and ±inf are neither values nor nulls: they are
+    counted apart and left out (as null) of bounds, moments, quantiles and histograms."""
     import pyarrow as pa
 
     if pa.types.is_floating(t):
-        return f"CASE WHEN isnan({col}) THEN NULL ELSE {col} END::DOUBLE"
+        return f"CASE WHEN isfinite({col}) THEN {col} END::DOUBLE"
     return f"{col}::DOUBLE"
 
 
@@ -99,8 +103,11 @@ def _moments_sql(schema: pa.Schema, columns: Sequence[str], estimate: bool) -> s
         parts.append(f"count({col}) AS count_{i}")
         if kind == "numeric":
             v = _value_sql(t, col)
-            nans = f"count(*) FILTER (WHERE isnan({col}))" if pa.types.is_floating(t) else "0"
-            parts += [f"{nans} AS nans_{i}", f"min({v}) AS lo_{i}", f"max({v}) AS hi_{i}"]
+            floating = pa.types.is_floating(t)
+            nans = f"count(*) FILTER (WHERE isnan({col}))" if floating else "0"
+            infinite = f"count(*) FILTER (WHERE isinf({col}))" if floating else "0"
+            parts += [f"{nans} AS nans_{i}", f"{infinite} AS infinite_{i}"]
+            parts += [f"min({v}) AS lo_{i}", f"max({v}) AS hi_{i}"]
             parts += [f"avg({v}) AS mean_{i}", f"stddev_samp({v}) AS std_{i}"]
         elif kind == "time":
             parts += [f"min({col}) AS lo_{i}", f"max({col}) AS hi_{i}"]
@@ -119,8 +126,10 @@ def _distribution_sql(schema: pa.Schema, columns: Sequence[str], moments: dict[s
         if kind == "numeric" and moments[f"lo_{i}"] is not None:
             v = _value_sql(t, col)
             lo, hi = float(moments[f"lo_{i}"]), float(moments[f"hi_{i}"])
-            scale = BINS / (hi - lo) if hi > lo else 0.0  # one value only: every value in bin 0
-            bucket = f"least(floor(({v} - {lo!r}) * {scale!r}), {BINS - 1})"
+            # hi / BINS - lo / BINS does not overflow where hi - lo would (±1e308)
+            width = hi / BINS - lo / BINS
+            scaled = f"({v} - {lo!r}) / {width!r}" if width > 0 else "0"  # one value: bin 0
+            bucket = f"least(floor({scaled}), {BINS - 1})"
             parts.append(f"quantile_cont({v}, {list(QUANTILES)}) AS quantiles_{i}")
             parts.append(f"histogram({bucket}) FILTER (WHERE {v} IS NOT NULL) AS histogram_{i}")
         elif kind == "categorical":
@@ -181,6 +190,7 @@ def compute(data: pa.Table | ds.Dataset, columns: Sequence[str] | None = None) -
             stats.update(
                 _numeric(
                     int(result[f"nans_{i}"]),
+                    int(result[f"infinite_{i}"]),
                     result[f"lo_{i}"],
                     result[f"hi_{i}"],
                     result[f"mean_{i}"],
@@ -210,6 +220,7 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any]:
 
 def _numeric(
     nans: int,
+    infinite: int,
     lo: float | None,
     hi: float | None,
     mean: float | None,
@@ -217,8 +228,13 @@ def _numeric(
     quantiles: list[float] | None,
     histogram: dict[float, int] | None,
 ) -> dict[str, Any]:
-    stats: dict[str, Any] = {"nans": nans, "min": lo, "max": hi, "mean": mean, "stddev": std}
-    stats["quantiles"] = dict(zip([str(q) for q in QUANTILES], quantiles or [], strict=False))
+    """Numeric statistics of the finite values; NaN and ±inf are only counted. A moment
+    that overflows (the mean of values near 1e308) is None: every number kept is finite,
+    so the statistics stay plain JSON."""
+    stats: dict[str, Any] = {"nans": nans, "infinite": infinite, "min": lo, "max": hi}
+    stats.update(mean=_finite(mean), stddev=_finite(std))
+    quantile_values = [_finite(q) for q in quantiles or []]
+    stats["quantiles"] = dict(zip([str(q) for q in QUANTILES], quantile_values, strict=False))
     counts = [0] * BINS
     for bucket, n in (histogram or {}).items():
         counts[int(bucket)] += int(n)
@@ -227,9 +243,21 @@ def _numeric(
     elif lo == hi:
         stats["histogram"] = {"edges": [lo, hi], "counts": [sum(counts)]}
     else:
-        edges = [lo + (hi - lo) * i / BINS for i in range(BINS)] + [hi]
+        edges = [_edge(lo, hi, i) for i in range(BINS)] + [hi]
         stats["histogram"] = {"edges": edges, "counts": counts}
     return stats
+
+
+def _edge(lo: float, hi: float, i: int) -> float:
+    """The lower edge of bin ``i``, also where ``hi - lo`` overflows (±1e308)."""
+    span = hi - lo
+    if math.isfinite(span):
+        return lo + span * i / BINS
+    return lo * (1 - i / BINS) + hi * (i / BINS)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _value(text: str, t: pa.DataType) -> Any:
@@ -247,12 +275,22 @@ def _iso(value: Any) -> str | None:
 
 def record_commit(
     services: Services, spec: FeatureGroupSpec, version: int, batch: pa.Table
-) -> TableStatistics:
-    """Keep the statistics of the batch a commit wrote (its feature columns and event time)."""
+) -> None:
+    """Keep the statistics of the batch a commit wrote (its feature columns and event time).
+
+    The commit has happened: a failure here is logged, never raised, so that a caller
+    cannot take a committed write for a failed one."""
     columns = [c for c in batch.column_names if c not in spec.primary_key]
-    stats = compute(batch, columns)
-    _keep(services, COMMIT_STATISTICS, spec.label, version, stats)
-    return stats
+    with _logged_failure(f"feature group {spec.label}: statistics of version {version}"):
+        _keep(services, COMMIT_STATISTICS, spec.label, version, compute(batch, columns))
+
+
+@contextlib.contextmanager
+def _logged_failure(what: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception:  # statistics are a by-product of data already stored
+        logger.warning("%s could not be kept", what, exc_info=True)
 
 
 def _keep(services: Services, kind: str, name: str, version: int, stats: TableStatistics) -> None:
@@ -293,10 +331,12 @@ def split_name(view: str, view_version: int, version: int, split: str) -> str:
 def record_splits(
     services: Services, view: str, view_version: int, version: int, parts: dict[str, pa.Table]
 ) -> None:
-    """Keep the statistics of every split of a new training dataset."""
+    """Keep the statistics of every split of a new training dataset (stored already: a
+    failure is logged, not raised)."""
     for split, part in parts.items():
         name = split_name(view, view_version, version, split)
-        _keep(services, SPLIT_STATISTICS, name, 1, compute(part))
+        with _logged_failure(f"training dataset {name}: statistics"):
+            _keep(services, SPLIT_STATISTICS, name, 1, compute(part))
 
 
 def split_statistics(

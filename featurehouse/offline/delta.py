@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 CHANGE_FEED = "delta.enableChangeDataFeed"
 HISTORY_ATTEMPTS = 20
+# Delta keeps timestamp statistics truncated to the millisecond; delta-rs widens a file's
+# maximum by that millisecond, but not always from 2**57 µs after 1970 on (October 6536,
+# measured with deltalake 1.6): there a time bound can skip a file that holds the time.
+IMPRECISE_STATISTICS_FROM = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=2**57)
 
 
 def _quote(name: str) -> str:
@@ -100,7 +104,41 @@ class DeltaOfflineStore:
         return table
 
     def dataset(self, table: DeltaTable) -> ds.Dataset:
-        return table.to_pyarrow_dataset()
+        """The table's files as an Arrow dataset, each file with the bounds of its
+        timestamp columns, so that a filtered scan skips files outside its range.
+
+        deltalake derives such bounds from Delta's statistics, which keep timestamps to
+        the millisecond; for some times (sub-millisecond, after the year 6536) its upper
+        bound falls below the file's true maximum and a filtered scan misses rows. The
+        bounds here are widened to the whole millisecond.
+        """
+        import pyarrow.dataset as ds
+
+        dataset = table.to_pyarrow_dataset()
+        bounds = _timestamp_bounds(table, dataset.schema)
+        fragments = [
+            dataset.format.make_fragment(
+                f.path, filesystem=dataset.filesystem, partition_expression=bounds.get(f.path)
+            )
+            for f in dataset.get_fragments()
+        ]
+        return ds.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
+
+    def retyped_columns(
+        self, table: DeltaTable, schema: pa.Schema
+    ) -> list[tuple[str, pa.DataType, pa.DataType]]:
+        """Columns of ``schema`` that ``table`` holds with another type, as (name, stored
+        type, given type): a merge of schemas would cast one into the other."""
+        import pyarrow as pa
+        from deltalake import Schema
+
+        stored = {f.name: f.type for f in table.schema().fields}
+        arrow = pa.schema(table.schema().to_arrow())
+        return [
+            (f.name, arrow.field(f.name).type, schema.field(f.name).type)
+            for f in Schema.from_arrow(schema).fields
+            if f.name in stored and stored[f.name] != f.type
+        ]
 
     def append(self, table: DeltaTable, data: pa.Table, metadata: dict[str, Any]) -> int:
         """Append rows in one commit (growing the schema if ``data`` has new columns)."""
@@ -127,10 +165,13 @@ class DeltaOfflineStore:
 
         ``prune`` gives, per column, the (min, max) of ``data``; the bounds go into
         the merge predicate so that Delta skips files whose statistics lie outside
-        them, and only files that can hold a match are rewritten.
+        them, and only files that can hold a match are rewritten (except for times from
+        ``IMPRECISE_STATISTICS_FROM`` on).
         """
         predicate = _match(match_columns)
         for column, (low, high) in prune.items():
+            if isinstance(high, datetime) and high >= IMPRECISE_STATISTICS_FROM:
+                continue  # the bounds would make delta-rs skip the file holding a match
             column = f"t.{_quote(column)}"
             predicate += f" AND {column} >= {_literal(low)} AND {column} <= {_literal(high)}"
         metrics = self._commit(
@@ -247,6 +288,36 @@ class DeltaOfflineStore:
 
         reader = table.load_cdf(starting_version=start, ending_version=end)
         return pa.table(reader.read_all())
+
+
+def _timestamp_bounds(table: DeltaTable, schema: pa.Schema) -> dict[str, ds.Expression]:
+    """Per file, what Delta's statistics say of its timestamp columns: each value within
+    [min, max + 1 ms) (the statistics are truncated to milliseconds), or null."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    actions = pa.table(table.get_add_actions(flatten=True))
+    bounds: dict[str, ds.Expression] = {}
+    for field in schema:
+        if not pa.types.is_timestamp(field.type) or f"max.{field.name}" not in actions.schema.names:
+            continue
+        lows, highs = (
+            actions.column(f"{bound}.{field.name}").cast(field.type).cast(pa.int64()).to_pylist()
+            for bound in ("min", "max")
+        )
+        nulls = actions.column(f"null_count.{field.name}").to_pylist()
+        paths = actions.column("path").to_pylist()
+        column = ds.field(field.name)
+        for path, low, high, null_count in zip(paths, lows, highs, nulls, strict=True):
+            if low is None or high is None:
+                continue
+            within = (column >= pa.scalar(low, field.type)) & (
+                column < pa.scalar(high + 1000, field.type)
+            )
+            if null_count != 0:
+                within = within | column.is_null()
+            bounds[path] = within if path not in bounds else bounds[path] & within
+    return bounds
 
 
 def _match(columns: list[str]) -> str:

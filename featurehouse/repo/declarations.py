@@ -20,6 +20,7 @@ from featurehouse.errors import SchemaError
 from featurehouse.query import Query, select
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
+from featurehouse.types import check_ttl
 from featurehouse.validation.expectation import Expectation
 
 if TYPE_CHECKING:
@@ -99,9 +100,7 @@ class FeatureGroup:
 
     @property
     def ttl_delta(self) -> timedelta | None:
-        if self.ttl is None or isinstance(self.ttl, timedelta):
-            return self.ttl
-        return timedelta(seconds=float(self.ttl))
+        return check_ttl(f"feature group {self.label}", self.ttl)
 
     def arrow_schema(self) -> pa.Schema:
         import pyarrow as pa

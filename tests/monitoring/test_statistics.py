@@ -3,6 +3,7 @@ and are kept per commit, on demand and per training dataset split."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -81,6 +82,20 @@ def test_edge_cases_one_value_and_all_null() -> None:
     assert stats["c"]["stddev"] == 0.0
     assert stats["n"]["count"] == 0 and stats["n"]["nulls"] == 3
     assert stats["n"]["histogram"] == {"edges": [], "counts": []}
+
+
+def test_nan_and_infinities_are_counted_apart_and_every_number_kept_is_finite() -> None:
+    inf = float("inf")
+    values = [1e308, -1e308, 1e308, inf, -inf, inf, float("nan"), None, 1.0]
+    stats = compute(pa.table({"x": pa.array(values), "only_inf": pa.array([inf] * 9)}))
+    x = stats["x"]
+    assert (x["count"], x["nulls"], x["nans"], x["infinite"]) == (8, 1, 1, 3)
+    assert (x["min"], x["max"]) == (-1e308, 1e308)
+    assert sum(x["histogram"]["counts"]) == 4
+    assert x["histogram"]["counts"][0] == 1 and x["histogram"]["counts"][-1] == 2
+    assert x["mean"] == pytest.approx((1e308 + 1.0) / 4)
+    assert stats["only_inf"]["infinite"] == 9 and stats["only_inf"]["min"] is None
+    json.dumps(stats.to_json(), allow_nan=False)  # plain JSON: no NaN or Infinity
 
 
 def test_kept_per_commit_on_demand_and_per_training_split(fs: fh.FeatureStore) -> None:

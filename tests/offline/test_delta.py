@@ -1,10 +1,14 @@
-"""The Delta offline store numbers commits right while other writers commit."""
+"""The Delta offline store numbers commits right while other writers commit, and finds
+sub-millisecond times that Delta's millisecond statistics hide."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from featurehouse.offline.delta import DeltaOfflineStore
@@ -40,3 +44,38 @@ def test_each_commit_reports_the_version_it_made(tmp_path: Path) -> None:
     assert nothing == DeltaTable(store.uri("t")).version()
     recorded = {c["version"]: c.get("fh.operation") for c in store.history(store.open("t"))}
     assert [recorded[v] for v in versions] == ["insert", "insert", "delete"]
+
+
+# Sub-millisecond times, where Delta's statistics (kept to the millisecond) fall below the
+# true maximum: around today, and after the year 6536, where delta-rs does not widen them.
+SUB_MILLISECOND = [
+    datetime(2026, 1, 1, 0, 0, 0, 123_456, tzinfo=UTC),
+    datetime(6536, 12, 31, 23, 59, 59, 2_001, tzinfo=UTC),
+    datetime(7000, 6, 1, 0, 0, 0, 2_001, tzinfo=UTC),
+]
+
+
+def timed(ts: datetime, value: int) -> pa.Table:
+    return pa.table({"id": [1], "ts": pa.array([ts], pa.timestamp("us", tz="UTC")), "v": [value]})
+
+
+@pytest.mark.parametrize("ts", SUB_MILLISECOND, ids=str)
+def test_a_filtered_scan_finds_a_sub_millisecond_time(tmp_path: Path, ts: datetime) -> None:
+    store = DeltaOfflineStore(str(tmp_path))
+    store.create("t", timed(ts, 1).schema, change_feed=False)
+    store.append(store.open("t"), timed(ts, 1), {})
+    scalar = pa.scalar(ts, pa.timestamp("us", tz="UTC"))
+    found = store.dataset(store.open("t")).to_table(filter=ds.field("ts") >= scalar)
+    assert found.num_rows == 1
+
+
+@pytest.mark.parametrize("ts", SUB_MILLISECOND, ids=str)
+def test_an_upsert_with_time_bounds_matches_a_sub_millisecond_time(
+    tmp_path: Path, ts: datetime
+) -> None:
+    store = DeltaOfflineStore(str(tmp_path))
+    store.create("t", timed(ts, 1).schema, change_feed=False)
+    store.append(store.open("t"), timed(ts, 1), {})
+    _, metrics = store.upsert(store.open("t"), timed(ts, 2), ["id", "ts"], {}, {"ts": (ts, ts)})
+    assert (metrics["num_target_rows_updated"], metrics["num_target_rows_inserted"]) == (1, 0)
+    assert DeltaTable(store.uri("t")).to_pyarrow_table().column("v").to_pylist() == [2]
