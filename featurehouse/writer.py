@@ -90,8 +90,8 @@ def insert(
         )
 
     (table, version, inserted, updated), attempts = with_commit_retry(spec.label, commit)
-    # The table is past every commit so far: its schema also brings in a column that a
-    # writer killed before recording it added, before the sync replays that commit.
+    # The table holds this commit and every one before it: its schema also brings in a
+    # column that a writer killed before recording it added, before the sync replays it.
     spec = reconcile_schema(services, spec, table)
     assert spec.schema is not None
     # A batch prepared without such a column is replayed from the table, which has it.
