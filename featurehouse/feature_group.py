@@ -14,6 +14,7 @@ from featurehouse.ingest import prepare_batch
 from featurehouse.online.base import Key, Row
 from featurehouse.online_sync import rebuild_online, sync_online
 from featurehouse.query import Query, select
+from featurehouse.recovery import reconcile_schema, recover_schema
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.types import as_utc
 from featurehouse.validation import quarantine
@@ -118,6 +119,7 @@ class FeatureGroup:
         "quarantine") overrides the group's policy for this insert.
         """
         self.refresh()
+        self._spec = recover_schema(self._services, self._spec)
         batch = prepare_batch(self._spec, data, self._services.engine)
         checked = check_insert(self._services, self._spec, batch, on_invalid)
         result = None
@@ -140,9 +142,11 @@ class FeatureGroup:
         """
         self.refresh()
         self._require_online()
+        self._spec = recover_schema(self._services, self._spec)
         if self._spec.schema is None:
             return 0
         table = self._services.offline.open(self._spec.table_id)
+        self._spec = reconcile_schema(self._services, self._spec, table)
         if rebuild:
             return rebuild_online(self._services, self._spec, table)
         return sync_online(self._services, self._spec, table)
@@ -187,11 +191,13 @@ class FeatureGroup:
         columns: Sequence[str] | None = None,
     ) -> Result:
         """Rows with ``start <= event time < end``, from the table as of a version or time."""
-        spec = self._spec
+        spec = self._spec = recover_schema(self._services, self._spec)
         if spec.schema is None:
             raise NotFoundError(f"feature group {spec.label} has no data yet", obj=spec.label)
         table = self._services.offline.open(spec.table_id, _as_of(as_of))
-        available = table.schema().to_arrow().names if as_of is not None else spec.schema.names
+        if as_of is None:  # the latest table: record a column the catalog missed
+            self._spec = reconcile_schema(self._services, spec, table)
+        available = table.schema().to_arrow().names
         unknown = [c for c in columns or [] if c not in available]
         if unknown:
             raise SchemaError(
@@ -237,6 +243,7 @@ class FeatureGroup:
         version), or of the batch written by the commit of offline version ``commit``."""
         from featurehouse.monitoring import statistics
 
+        self._spec = recover_schema(self._services, self._spec)
         if self._spec.schema is None:
             raise NotFoundError(f"feature group {self._spec.label} has no data yet", obj=self.name)
         if commit is not None:
@@ -245,6 +252,7 @@ class FeatureGroup:
 
     def commits(self) -> list[Commit]:
         """The offline history, oldest first, with the rows each commit changed."""
+        self._spec = recover_schema(self._services, self._spec)
         if self._spec.schema is None:
             return []
         table = self._services.offline.open(self._spec.table_id)

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from featurehouse import view_reader
 from featurehouse.catalog.base import Entry, JsonBody, update_with_retry
-from featurehouse.errors import AlreadyExistsError, DataError, SchemaError
+from featurehouse.errors import DataError, SchemaError
 from featurehouse.frames import Result, to_arrow
-from featurehouse.monitoring.statistics import record_splits
 from featurehouse.query import Query
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.training_dataset import (
@@ -23,7 +22,7 @@ from featurehouse.training_dataset import (
     TrainingDataset,
     catalog_name,
     split_rows,
-    table_id,
+    store_training_dataset,
 )
 from featurehouse.transforms.apply import (
     Statistics,
@@ -300,33 +299,18 @@ class FeatureView:
         parts = split_rows(self._obj, rows, self.event_time, splits, seed)
         # Model-dependent statistics come from the train split only: never from test rows.
         fitted = fit(self._plan.transforms, parts.get("train", rows))
-        name = catalog_name(self.name, self.version)
-        catalog = self._services.catalog
-        for _ in range(20):
-            existing = catalog.list(TRAINING_DATASET, name)
-            version = max((e.version for e in existing), default=0) + 1
-            body = {
-                "feature_view": self.name,
-                "feature_view_version": self.version,
-                "rows": {split: part.num_rows for split, part in parts.items()},
-                "group_versions": versions,
-                "splits": _splits_json(splits),
-                "seed": seed,
-                "statistics": fitted,
-                "description": description,
-            }
-            try:
-                entry = catalog.create(TRAINING_DATASET, name, version, body)
-            except AlreadyExistsError:
-                continue  # another process took this version number
-            for split, part in parts.items():
-                self._services.offline.write_new(
-                    table_id(self.name, self.version, version, split), part
-                )
-            record_splits(self._services, self.name, self.version, version, parts)
-            return self._dataset(entry)
-        raise AlreadyExistsError(
-            f"{self._obj}: could not number a new training dataset", obj=self.label
+        body = {
+            "feature_view": self.name,
+            "feature_view_version": self.version,
+            "rows": {split: part.num_rows for split, part in parts.items()},
+            "group_versions": versions,
+            "splits": _splits_json(splits),
+            "seed": seed,
+            "statistics": fitted,
+            "description": description,
+        }
+        return self._dataset(
+            store_training_dataset(self._services, self.name, self.version, parts, body)
         )
 
     def get_training_dataset(self, version: int | None = None) -> TrainingDataset:

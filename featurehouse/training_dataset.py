@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.catalog.base import Entry
-from featurehouse.errors import DataError, NotFoundError
+from featurehouse.catalog.base import Entry, JsonBody
+from featurehouse.errors import AlreadyExistsError, DataError, NotFoundError
 from featurehouse.frames import Result
+from featurehouse.monitoring.statistics import record_splits
 from featurehouse.transforms.apply import transform_table
 from featurehouse.transforms.base import Transform
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from featurehouse.services import Services
 
 TRAINING_DATASET = "training_dataset"
+CLAIM_ATTEMPTS = 20
 Splits = dict[str, tuple[datetime, datetime]] | dict[str, float]
 
 
@@ -99,6 +101,37 @@ class TrainingDataset:
             created_at=entry.created_at,
             transforms=transforms,
         )
+
+
+def store_training_dataset(
+    services: Services, view: str, view_version: int, parts: dict[str, pa.Table], body: JsonBody
+) -> Entry:
+    """Write the split tables, keep their statistics, then register the dataset, in that
+    order: a process killed on the way leaves tables nothing refers to, never an entry
+    without its tables. Writing a version's tables claims the number (a table is written
+    once); a number whose tables exist already, a concurrent creator's or a killed run's,
+    is skipped."""
+    name = catalog_name(view, view_version)
+    version = 0
+    for _ in range(CLAIM_ATTEMPTS):
+        registered = max(
+            (e.version for e in services.catalog.list(TRAINING_DATASET, name)), default=0
+        )
+        version = max(version, registered) + 1
+        try:
+            for split, part in parts.items():
+                services.offline.write_new(table_id(view, view_version, version, split), part)
+        except AlreadyExistsError:
+            continue
+        record_splits(services, view, view_version, version, parts)
+        try:
+            return services.catalog.create(TRAINING_DATASET, name, version, body)
+        except AlreadyExistsError:
+            continue  # a creator with other splits registered this number first
+    raise AlreadyExistsError(
+        f"feature view {view}:{view_version}: could not number a new training dataset",
+        obj=f"{view}:{view_version}",
+    )
 
 
 def catalog_name(view: str, view_version: int) -> str:

@@ -14,13 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from featurehouse.catalog.base import JsonBody, update_with_retry
 from featurehouse.errors import ConflictError, DataError, SchemaError
 from featurehouse.ingest import PreparedBatch, conform_keys
 from featurehouse.monitoring.statistics import record_commit
 from featurehouse.online_sync import sync_online
-from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
-from featurehouse.types import schema_from_json, schema_to_json
+from featurehouse.recovery import reconcile_schema
+from featurehouse.spec import FeatureGroupSpec
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -93,9 +92,13 @@ def insert(
         )
 
     (table, version, inserted, updated), attempts = with_commit_retry(spec.label, commit)
-    if spec.schema is None or batch.added_columns:
-        spec = record_schema(services, spec, batch.schema)
-    online_rows = sync_online(services, spec, table, up_to=version, own=(version, batch.table))
+    # The table holds this commit and every one before it: its schema also brings in a
+    # column that a writer killed before recording it added, before the sync replays it.
+    spec = reconcile_schema(services, spec, table)
+    assert spec.schema is not None
+    # A batch prepared without such a column is replayed from the table, which has it.
+    own = (version, batch.table) if batch.table.schema.names == spec.schema.names else None
+    online_rows = sync_online(services, spec, table, up_to=version, own=own)
     if services.settings.commit_statistics:
         record_commit(services, spec, version, batch.table)
     return spec, WriteResult(
@@ -160,25 +163,6 @@ def _micros(scalar: pa.Scalar) -> int:
     import pyarrow as pa
 
     return int(scalar.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).as_py())
-
-
-def record_schema(
-    services: Services, spec: FeatureGroupSpec, schema: pa.Schema
-) -> FeatureGroupSpec:
-    """Store the first or grown schema; a concurrent writer may have grown it further."""
-    import pyarrow as pa
-
-    def change(body: JsonBody) -> JsonBody | None:
-        stored = None if body["schema"] is None else schema_from_json(body["schema"])
-        if stored is None:
-            return {**body, "schema": schema_to_json(schema)}
-        added = [f for f in schema if f.name not in stored.names]
-        if not added:
-            return None
-        return {**body, "schema": schema_to_json(pa.schema([*stored, *added]))}
-
-    entry = update_with_retry(services.catalog, FEATURE_GROUP, spec.name, spec.version, change)
-    return FeatureGroupSpec.from_entry(entry)
 
 
 def delete(

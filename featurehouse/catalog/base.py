@@ -7,7 +7,7 @@ revision, so two processes can never silently overwrite each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -35,8 +35,16 @@ def describe(kind: str) -> str:
 
 
 class Catalog(Protocol):
-    def create(self, kind: str, name: str, version: int, body: JsonBody) -> Entry:
-        """Add an entry; AlreadyExistsError if ``(kind, name, version)`` exists."""
+    def create(
+        self, kind: str, name: str, version: int, body: JsonBody, *, requires: Sequence[Entry] = ()
+    ) -> Entry:
+        """Add an entry; AlreadyExistsError if ``(kind, name, version)`` exists.
+
+        With ``requires``, in the same transaction: ConflictError unless every entry in it
+        is still at its revision (and exists). Their revisions grow, so a concurrent
+        change that is conditional on one of them (``update``, ``delete(revision=)``)
+        fails instead of passing unnoticed.
+        """
         ...
 
     def get(self, kind: str, name: str, version: int | None = None) -> Entry:
@@ -51,8 +59,9 @@ class Catalog(Protocol):
         """Replace the body if the stored revision is still ``entry.revision``; else ConflictError."""
         ...
 
-    def delete(self, kind: str, name: str, version: int) -> None:
-        """Remove an entry; NotFoundError if absent."""
+    def delete(self, kind: str, name: str, version: int, *, revision: int | None = None) -> None:
+        """Remove an entry; NotFoundError if absent, ConflictError if ``revision`` is given
+        and the stored revision differs (it was changed or required meanwhile)."""
         ...
 
     def close(self) -> None: ...

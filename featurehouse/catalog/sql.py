@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,7 +95,9 @@ class SqlCatalog:
                 retryable=True,
             ) from exc
 
-    def create(self, kind: str, name: str, version: int, body: JsonBody) -> Entry:
+    def create(
+        self, kind: str, name: str, version: int, body: JsonBody, *, requires: Sequence[Entry] = ()
+    ) -> Entry:
         now = datetime.now(UTC)
         row = {
             "kind": kind,
@@ -108,6 +110,8 @@ class SqlCatalog:
         }
         try:
             with self._begin() as conn:
+                for required in requires:
+                    self._bump(conn, required)
                 conn.execute(entries.insert().values(**row))
         except sa.exc.IntegrityError as exc:
             raise AlreadyExistsError(
@@ -115,6 +119,23 @@ class SqlCatalog:
                 obj=f"{name}:{version}",
             ) from exc
         return self._entry(row)
+
+    @staticmethod
+    def _bump(conn: sa.Connection, entry: Entry) -> None:
+        """Grow ``entry``'s revision if it is unchanged; the row stays locked until commit,
+        so a concurrent change conditional on it waits, then finds another revision."""
+        result = conn.execute(
+            entries.update()
+            .where(_key(entry.kind, entry.name, entry.version))
+            .where(entries.c.revision == entry.revision)
+            .values(revision=entry.revision + 1)
+        )
+        if result.rowcount != 1:
+            raise ConflictError(
+                f"{describe(entry.kind)} {entry.name!r} version {entry.version} was changed or "
+                "deleted concurrently",
+                obj=f"{entry.name}:{entry.version}",
+            )
 
     def get(self, kind: str, name: str, version: int | None = None) -> Entry:
         query = sa.select(entries).where(entries.c.kind == kind, entries.c.name == name)
@@ -139,15 +160,11 @@ class SqlCatalog:
 
     def update(self, entry: Entry, body: JsonBody) -> Entry:
         now = datetime.now(UTC)
-        key = (
-            (entries.c.kind == entry.kind)
-            & (entries.c.name == entry.name)
-            & (entries.c.version == entry.version)
-        )
         with self._begin() as conn:
             result = conn.execute(
                 entries.update()
-                .where(key & (entries.c.revision == entry.revision))
+                .where(_key(entry.kind, entry.name, entry.version))
+                .where(entries.c.revision == entry.revision)
                 .values(
                     revision=entry.revision + 1,
                     body=json.dumps(body, sort_keys=True),
@@ -163,19 +180,22 @@ class SqlCatalog:
             entry.kind, entry.name, entry.version, entry.revision + 1, body, entry.created_at, now
         )
 
-    def delete(self, kind: str, name: str, version: int) -> None:
+    def delete(self, kind: str, name: str, version: int, *, revision: int | None = None) -> None:
+        condition = _key(kind, name, version)
+        if revision is not None:
+            condition &= entries.c.revision == revision
         with self._begin() as conn:
-            result = conn.execute(
-                entries.delete().where(
-                    (entries.c.kind == kind)
-                    & (entries.c.name == name)
-                    & (entries.c.version == version)
-                )
+            if conn.execute(entries.delete().where(condition)).rowcount == 1:
+                return
+            found = conn.execute(sa.select(entries.c.revision).where(_key(kind, name, version)))
+            stale = found.first() is not None
+        if stale:
+            raise ConflictError(
+                f"{describe(kind)} {name!r} version {version} changed since revision {revision}",
+                obj=f"{name}:{version}",
+                expected=revision,
             )
-        if result.rowcount != 1:
-            raise NotFoundError(
-                f"{describe(kind)} {name!r} version {version} does not exist", obj=name
-            )
+        raise NotFoundError(f"{describe(kind)} {name!r} version {version} does not exist", obj=name)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -191,6 +211,10 @@ class SqlCatalog:
             created_at=_utc(row["created_at"]),
             updated_at=_utc(row["updated_at"]),
         )
+
+
+def _key(kind: str, name: str, version: int) -> sa.ColumnElement[bool]:
+    return (entries.c.kind == kind) & (entries.c.name == name) & (entries.c.version == version)
 
 
 def _utc(value: datetime) -> datetime:

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.catalog.base import Entry, JsonBody, update_with_retry
+from featurehouse.catalog.base import Catalog, Entry, JsonBody, update_with_retry
 from featurehouse.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -240,23 +240,27 @@ class ModelRegistry:
     def delete(self, name: str, version: int) -> None:
         """Delete a version and its artifact; refused while a deployment serves it."""
         mv = self.get(name, version)
-        users = [
-            e.name
-            for e in self._services.catalog.list(DEPLOYMENT)
-            if any(
-                m.get("model") == name and int(m.get("version", -1)) == version
-                for m in e.body.get("models", [])
-            )
-        ]
-        if users:
-            raise ConflictError(
-                f"model {name}:{version} is served by deployment(s) {users}; change them first",
-                obj=f"{name}:{version}",
-            )
+        catalog = self._services.catalog
+        for _ in range(20):
+            # Read the entry before the deployments: a deploy of this version that lands
+            # after this read grows its revision, so the conditional delete below fails.
+            entry = catalog.get(MODEL, name, version)
+            users = _deployments_serving(catalog, name, version)
+            if users:
+                raise ConflictError(
+                    f"model {name}:{version} is served by deployment(s) {users}; change them first",
+                    obj=f"{name}:{version}",
+                )
+            try:
+                catalog.delete(MODEL, name, version, revision=entry.revision)
+            except ConflictError:
+                continue  # a deployment may now serve it: look again
+            break
+        else:
+            raise ConflictError(f"model {name}:{version}: too many concurrent changes", obj=name)
         self._change_aliases(
             name, lambda aliases: {k: v for k, v in aliases.items() if v != version}
         )
-        self._services.catalog.delete(MODEL, name, version)
         with contextlib.suppress(DataError):  # files outside the store are not the registry's
             mv.check_in_store()
             shutil.rmtree(mv.artifact.parent, ignore_errors=True)
@@ -294,6 +298,18 @@ class ModelRegistry:
             checksum=body["checksum"],
             model_store=self._root,
         )
+
+
+def _deployments_serving(catalog: Catalog, name: str, version: int) -> list[str]:
+    """The deployments any revision of which serves ``name`` ``version``."""
+    return [
+        e.name
+        for e in catalog.list(DEPLOYMENT)
+        if any(
+            m.get("model") == name and int(m.get("version", -1)) == version
+            for m in e.body.get("models", [])
+        )
+    ]
 
 
 def _lineage(

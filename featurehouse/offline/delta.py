@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from featurehouse.errors import BackendError, ConflictError, NotFoundError
+from featurehouse.errors import AlreadyExistsError, BackendError, ConflictError, NotFoundError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -78,14 +78,25 @@ class DeltaOfflineStore:
                 raise _translate(table_id, exc) from exc
 
     def write_new(self, table_id: str, data: pa.Table) -> None:
-        """Write ``data`` as a new, immutable table; an existing table is an error."""
-        from deltalake import write_deltalake
+        """Write ``data`` as a new, immutable table. Of writers racing for one ``table_id``
+        exactly one succeeds; an existing table is an AlreadyExistsError."""
+        from deltalake import CommitProperties, DeltaTable, write_deltalake
 
+        uri = self.uri(table_id)
         try:
             write_deltalake(
-                self.uri(table_id), data, mode="error", storage_options=self._storage_options
+                uri,
+                data,
+                mode="error",
+                # Retrying would commit a racing writer's rows as the next version.
+                commit_properties=CommitProperties(max_commit_retries=0),
+                storage_options=self._storage_options,
             )
         except Exception as exc:
+            if DeltaTable.is_deltatable(uri, self._storage_options):
+                raise AlreadyExistsError(
+                    f"{table_id}: the table exists already", obj=table_id
+                ) from exc
             raise _translate(table_id, exc) from exc
 
     def open(self, table_id: str, as_of: int | datetime | None = None) -> DeltaTable:

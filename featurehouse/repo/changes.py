@@ -17,9 +17,9 @@ from featurehouse.feature_view import FEATURE_VIEW
 from featurehouse.models.registry import DEPLOYMENT, MODEL
 from featurehouse.online_sync import rebuild_online
 from featurehouse.query import Query
+from featurehouse.recovery import record_schema
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.training_dataset import TRAINING_DATASET, catalog_name, table_id
-from featurehouse.writer import record_schema
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import AlreadyExistsError, ConflictError, DataError, NotFoundError
-from featurehouse.models.registry import DEPLOYMENT
+from featurehouse.models.registry import DEPLOYMENT, MODEL
 from featurehouse.types import check_object_name
 
 MISSING_ENTITIES = ("predict", "refuse")  # what a deployment does with an unknown entity
@@ -198,14 +198,20 @@ class Deployments:
         return choice
 
     def _append(self, name: str, body: dict[str, Any]) -> Deployment:
-        # A failing create means another change landed first: a new revision number then.
+        """Add a revision in one transaction with a check that every model version it
+        serves still exists, so a concurrent ``models.delete`` of one cannot pass unseen."""
+        catalog = self._services.catalog
         for _ in range(20):
-            existing = self._services.catalog.list(DEPLOYMENT, name)
+            # A model version deleted since the caller checked it raises NotFoundError here.
+            served = [catalog.get(MODEL, m["model"], m["version"]) for m in body["models"]]
+            existing = catalog.list(DEPLOYMENT, name)
             revision = max((e.version for e in existing), default=0) + 1
             try:
-                return _deployment(self._services.catalog.create(DEPLOYMENT, name, revision, body))
-            except AlreadyExistsError:
-                continue
+                return _deployment(
+                    catalog.create(DEPLOYMENT, name, revision, body, requires=served)
+                )
+            except (AlreadyExistsError, ConflictError):
+                continue  # another change landed first: a new revision number, a new check
         raise ConflictError(f"deployment {name!r}: too many concurrent changes", obj=name)
 
 

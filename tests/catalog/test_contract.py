@@ -150,3 +150,35 @@ def test_update_with_retry_survives_a_race(catalog: Catalog) -> None:
     entry = update_with_retry(catalog, FG, "counter", 1, bump_after_a_rival)
     assert entry.body == {"n": 11}
     assert catalog.get(FG, "counter", 1).revision == 3
+
+
+def test_create_requiring_entries_checks_them_in_the_same_transaction(catalog: Catalog) -> None:
+    model = catalog.create(MODEL, "scorer", 1, {"flavor": "python"})
+    created = catalog.create("deployment", "fraud", 1, {"v": 1}, requires=[model])
+    assert created.body == {"v": 1}
+    # The required entry's revision grew: a change conditional on the old one now fails.
+    assert catalog.get(MODEL, "scorer", 1).revision == model.revision + 1
+    with pytest.raises(ConflictError):
+        catalog.delete(MODEL, "scorer", 1, revision=model.revision)
+    # A stale required entry refuses the create, and nothing is written.
+    with pytest.raises(ConflictError):
+        catalog.create("deployment", "fraud", 2, {"v": 2}, requires=[model])
+    with pytest.raises(NotFoundError):
+        catalog.get("deployment", "fraud", 2)
+    # So does a required entry that was deleted.
+    current = catalog.get(MODEL, "scorer", 1)
+    catalog.delete(MODEL, "scorer", 1, revision=current.revision)
+    with pytest.raises(ConflictError):
+        catalog.create("deployment", "fraud", 2, {"v": 2}, requires=[current])
+    assert [e.version for e in catalog.list("deployment", "fraud")] == [1]
+
+
+def test_delete_at_a_revision(catalog: Catalog) -> None:
+    entry = catalog.create(FG, "transactions", 1, {"n": 0})
+    catalog.update(entry, {"n": 1})
+    with pytest.raises(ConflictError):
+        catalog.delete(FG, "transactions", 1, revision=entry.revision)
+    assert catalog.get(FG, "transactions", 1).body == {"n": 1}
+    catalog.delete(FG, "transactions", 1, revision=entry.revision + 1)
+    with pytest.raises(NotFoundError):
+        catalog.delete(FG, "transactions", 1, revision=entry.revision + 1)

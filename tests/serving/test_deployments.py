@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +16,8 @@ import pyarrow as pa
 import pytest
 
 import featurehouse as fh
-from featurehouse.errors import ConflictError, DataError
+from featurehouse.errors import ConflictError, DataError, NotFoundError
+from featurehouse.models.registry import DEPLOYMENT, MODEL
 from featurehouse.serving.prediction_log import PredictionLog
 from featurehouse.serving.predictor import Predictor, limit_threads
 from featurehouse.transforms.builtin import standard_scaler
@@ -165,3 +170,100 @@ def test_the_service_runs_models_on_one_thread() -> None:
     limit_threads(model, 1)
     assert model.get_params()["n_jobs"] == 1
     limit_threads(total, 1)  # a model without an n_jobs parameter is left as it is
+
+
+# -- deploy racing models.delete ------------------------------------------------------
+
+
+class PauseBeforeWrite:
+    """A catalog that waits once for its rival thread at ``barrier`` before its first write
+    of ``kind``: both sides have then made their checks before either change lands, the
+    interleaving that lost the check before deploy and delete became transactions."""
+
+    def __init__(self, catalog: Any, kind: str, barrier: threading.Barrier) -> None:
+        self._catalog = catalog
+        self._kind = kind
+        self._barrier = barrier
+        self._paused = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+    def create(self, kind: str, *args: Any, **kwargs: Any) -> Any:
+        self._pause(kind)
+        return self._catalog.create(kind, *args, **kwargs)
+
+    def delete(self, kind: str, *args: Any, **kwargs: Any) -> Any:
+        self._pause(kind)
+        return self._catalog.delete(kind, *args, **kwargs)
+
+    def _pause(self, kind: str) -> None:
+        if kind == self._kind and not self._paused:
+            self._paused = True
+            self._barrier.wait(timeout=60)
+
+
+def outcome(action: Callable[[], Any]) -> BaseException | None:
+    """None if ``action`` succeeded, else what it raised."""
+    try:
+        action()
+    except Exception as exc:
+        return exc
+    return None
+
+
+def race_deploy_and_delete(
+    home: Path, catalog: str | None, name: str, version: int
+) -> dict[str, BaseException | None]:
+    """Two threads, each with its own store, deploy and delete model ``scorer`` ``version``;
+    each makes its check, then waits for the other before its change."""
+    barrier = threading.Barrier(2)
+    stores = [fh.connect(home, catalog=catalog) for _ in range(2)]
+    for fs, kind in zip(stores, (DEPLOYMENT, MODEL), strict=True):
+        services = fs._services
+        services.__dict__["catalog"] = PauseBeforeWrite(services.catalog, kind, barrier)
+    deployer, deleter = stores
+    with ThreadPoolExecutor(2) as pool:
+        deploy = pool.submit(
+            outcome, lambda: deployer.deploy(name, model="scorer", version=version)
+        )
+        delete = pool.submit(outcome, lambda: deleter.models.delete("scorer", version))
+        outcomes = {"deploy": deploy.result(timeout=120), "delete": delete.result(timeout=120)}
+    for fs in stores:
+        fs.close()
+    return outcomes
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_deploy_racing_delete_of_the_same_version_lets_exactly_one_win(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    catalog = None if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    home = tmp_path / "project"
+    with fh.connect(home, catalog=catalog) as fs:
+        group = fs.create_feature_group("cards", primary_key=["cc_num"], event_time="ts")
+        group.insert(pa.table({"cc_num": [1], "ts": pa.array([T0], pa.timestamp("us", tz="UTC"))}))
+        view = fs.create_feature_view("card_view", query=group.select_all())
+        versions = [
+            fs.models.register("scorer", total, feature_view=view).version for _ in range(4)
+        ]
+    winners = []
+    for version in versions:
+        name = f"fraud_{version}"
+        outcomes = race_deploy_and_delete(home, catalog, name, version)
+        won = [side for side, error in outcomes.items() if error is None]
+        assert len(won) == 1, f"version {version}: {outcomes}"
+        with fh.connect(home, catalog=catalog) as fs:
+            if won == ["deploy"]:
+                assert isinstance(outcomes["delete"], ConflictError), outcomes
+                assert fs.models.get("scorer", version).version == version
+                assert [s.version for s in fs.deployments.get(name).models] == [version]
+            else:
+                assert isinstance(outcomes["deploy"], NotFoundError), outcomes
+                assert version not in [m.version for m in fs.models.list("scorer")]
+                with pytest.raises(NotFoundError):
+                    fs.deployments.get(name)
+        winners.extend(won)
+    print(f"winner of each race: {winners}")
