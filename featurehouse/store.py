@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.catalog.suggest import get_entry
 from featurehouse.config import Settings
 from featurehouse.errors import AlreadyExistsError, SchemaError
 from featurehouse.feature_group import FeatureGroup
@@ -258,7 +259,8 @@ class FeatureStore:
 
     def get_feature_view(self, name: str, version: int | None = None) -> FeatureView:
         """A feature view by name: the latest version, or ``version``."""
-        return FeatureView(self._services, self._services.catalog.get(FEATURE_VIEW, name, version))
+        entry = get_entry(self._services.catalog, FEATURE_VIEW, name, version)
+        return FeatureView(self._services, entry)
 
     def list_feature_views(self, name: str | None = None) -> list[FeatureView]:
         return [
@@ -267,7 +269,7 @@ class FeatureStore:
 
     def get_feature_group(self, name: str, version: int | None = None) -> FeatureGroup:
         """A feature group by name: the latest version, or ``version``."""
-        entry = self._services.catalog.get(FEATURE_GROUP, name, version)
+        entry = get_entry(self._services.catalog, FEATURE_GROUP, name, version)
         return FeatureGroup(self._services, FeatureGroupSpec.from_entry(entry))
 
     def list_feature_groups(self, name: str | None = None) -> list[FeatureGroup]:

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 import featurehouse as fh
-from featurehouse.cli.common import ProjectOption
+from featurehouse.cli.common import ProjectOption, require_project
 from featurehouse.config import Settings
 from featurehouse.errors import MissingDependencyError
 
@@ -50,6 +50,7 @@ def run(
     except ImportError as exc:
         raise MissingDependencyError.for_extra(exc.name or "fastapi", "serve") from exc
     settings = Settings.load(project)
+    require_project(settings)
     token = token or settings.serve_token or None
     check_bind(host, token)
     options: dict[str, Any] = {
