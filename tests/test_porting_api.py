@@ -128,3 +128,20 @@ def test_select_except_selects_every_other_feature(fs: fh.FeatureStore) -> None:
     empty = fs.create_feature_group("empty", primary_key=["k"], event_time="ts")
     with pytest.raises(SchemaError, match="empty:1 has no schema yet"):
         empty.select_except(["x"])
+
+
+def test_semantics_that_differ_from_feast_are_as_the_readme_says(fs: fh.FeatureStore) -> None:
+    at = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+    group = fs.create_feature_group(
+        "zero_ttl", primary_key=["k"], event_time="ts", online=True, ttl=timedelta(0)
+    )
+    group.insert([{"k": 1, "ts": at, "v": 1.0}])
+    group.insert([{"k": 1, "ts": at, "v": 2.0}])  # same key and event time: the last write wins
+    view = fs.create_feature_view("zero_ttl_view", query=group.select(["v"]))
+    spine = pa.table(
+        {"k": [1, 1], "ts": pa.array([at, at + timedelta(microseconds=1)], SCHEMA.field("ts").type)}
+    )
+    # ttl=0 is not Feast's "forever": only a row at exactly the spine's time counts
+    assert view.training_data(spine=spine).to_arrow()["v"].to_pylist() == [2.0, None]
+    assert group.get_online({"k": 1}) is None  # online, against now
+    assert group.read().num_rows == 1
