@@ -132,7 +132,7 @@ READ_COMMANDS = [
     ("monitor", "list"),
     ("monitor", "run"),
     ("monitor", "report"),
-    ("serve", "--host", "0.0.0.0"),  # without a token: refused at once, never served
+    ("serve", "--log-level", "no-such-level"),  # should it start, it fails at once
 ]
 
 

@@ -50,9 +50,9 @@ def run(
     except ImportError as exc:
         raise MissingDependencyError.for_extra(exc.name or "fastapi", "serve") from exc
     settings = Settings.load(project)
-    require_project(settings)
     token = token or settings.serve_token or None
     check_bind(host, token)
+    require_project(settings)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
