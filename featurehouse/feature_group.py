@@ -13,7 +13,7 @@ from featurehouse.frames import Result
 from featurehouse.ingest import prepare_batch
 from featurehouse.online.base import Key, Row
 from featurehouse.online_sync import rebuild_online, sync_online
-from featurehouse.query import Query, select
+from featurehouse.query import Query, select, select_except
 from featurehouse.recovery import reconcile_schema, recover_schema
 from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.types import as_utc
@@ -99,6 +99,12 @@ class FeatureGroup:
     def select_all(self) -> Query:
         """A query of every feature (the columns other than the key and event time)."""
         return select(self.name, self.version)
+
+    def select_except(self, features: Sequence[str]) -> Query:
+        """A query of every feature but ``features`` (spelled out now, in schema order)."""
+        columns = None if self.schema is None else self.schema.names
+        not_features = [*self.primary_key, self.event_time]
+        return select_except(self.name, self.version, columns, not_features, features)
 
     def refresh(self) -> FeatureGroup:
         """Reload the definition from the catalog (another process may have grown the schema)."""

@@ -281,6 +281,43 @@ class FeatureView:
         cut = ordered.num_rows - round(ordered.num_rows * test_size)
         return Result(ordered.slice(0, cut)), Result(ordered.slice(cut))
 
+    def train_test_split_xy(
+        self,
+        test_size: float = 0.2,
+        spine: Any = None,
+        *,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        by: str = "time",
+        seed: int = 0,
+    ) -> tuple[Result, Result, Result, Result]:
+        """The split of ``train_test_split`` as a model takes it, as in Hopsworks:
+        ``X_train, X_test, y_train, y_test``. X holds the features only (no keys, event time
+        or labels), transformed with statistics fitted on the train split alone; y the labels.
+
+        >>> X_train, X_test, y_train, y_test = fv.train_test_split_xy(0.2, spine=labels_df)
+        """
+        if not self.labels:
+            raise DataError(
+                f"{self._obj}: has no labels to split off as y; declare labels= on the view "
+                "or use train_test_split",
+                obj=self.label,
+                expected="a view with labels",
+            )
+        train, test = self.train_test_split(
+            test_size, spine, start=start, end=end, by=by, seed=seed
+        )
+        stats = fit(self._plan.transforms, train.to_arrow())
+
+        def features(rows: Result) -> Result:
+            table = rows.to_arrow().select(self.features)
+            return Result(transform_table(table, self._plan.transforms, stats))
+
+        def labels(rows: Result) -> Result:
+            return Result(rows.to_arrow().select(self.labels))
+
+        return features(train), features(test), labels(train), labels(test)
+
     def create_training_dataset(
         self,
         spine: Any = None,

@@ -132,5 +132,37 @@ def select(group: str, version: int, features: Sequence[str] | None = None) -> Q
     return Query(Selection(group, version, None if features is None else tuple(features)))
 
 
+def select_except(
+    group: str,
+    version: int,
+    columns: Sequence[str] | None,
+    not_features: Sequence[str],
+    excluded: str | Sequence[str],
+) -> Query:
+    """A query of every feature of a group version (its ``columns`` but the key and event
+    time, ``not_features``) except ``excluded``. Naming the key or event time there is allowed
+    (they are never features); naming a column the group does not have is an error."""
+    label = f"{group}:{version}"
+    if columns is None:
+        raise SchemaError(
+            f"feature group {label} has no schema yet (insert data or declare schema=), so "
+            "there is nothing to select from",
+            obj=label,
+        )
+    excluded = _names(excluded)
+    unknown = [name for name in excluded if name not in columns]
+    if unknown:
+        raise SchemaError(
+            f"feature group {label}: select_except names column(s) {unknown} it does not "
+            f"have; its features are {[c for c in columns if c not in not_features]}",
+            obj=label,
+            column=unknown[0],
+            expected=list(columns),
+            received=unknown,
+        )
+    kept = [c for c in columns if c not in not_features and c not in excluded]
+    return select(group, version, kept)
+
+
 def _names(value: str | Sequence[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)

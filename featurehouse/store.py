@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.catalog.suggest import get_entry
 from featurehouse.config import Settings
-from featurehouse.errors import AlreadyExistsError, SchemaError
+from featurehouse.definition_diff import group_differences, refuse, view_differences
+from featurehouse.errors import AlreadyExistsError, NotFoundError, SchemaError
 from featurehouse.feature_group import FeatureGroup
 from featurehouse.feature_view import FEATURE_VIEW, FeatureView, definition_json, load_plan
 from featurehouse.frames import Result
@@ -28,7 +30,7 @@ from featurehouse.types import (
     check_version,
 )
 from featurehouse.validation.expectation import Expectation, check_suite
-from featurehouse.validation.suite import check_policy, save_suite
+from featurehouse.validation.suite import check_policy, current_suite, save_suite
 from featurehouse.view_plan import pinned_query
 
 if TYPE_CHECKING:
@@ -275,11 +277,63 @@ class FeatureStore:
             ) from exc
         return FeatureView(self._services, entry)
 
+    def get_or_create_feature_view(
+        self,
+        name: str,
+        *,
+        query: Query,
+        version: int | None = None,
+        labels: Sequence[str] = (),
+        description: str = "",
+        on_demand: Sequence[OnDemandFeature] = (),
+        transforms: Mapping[str, Transform] | None = None,
+    ) -> FeatureView:
+        """The feature view ``name`` (``version``, or the latest) if it exists with this
+        definition, else a new one (version 1 when none exists); arguments as
+        ``create_feature_view``. A view stored with another definition is a SchemaError
+        naming each difference. When two processes create it at once, both get the same view.
+        """
+        if isinstance(labels, str):
+            labels = [labels]
+        definition: dict[str, Any] = {
+            "query": query,
+            "labels": labels,
+            "description": description,
+            "on_demand": on_demand,
+            "transforms": transforms,
+        }
+        try:
+            return self._same_view(name, version, definition)
+        except NotFoundError:
+            pass
+        try:
+            return self.create_feature_view(name, version=version or 1, **definition)
+        except AlreadyExistsError:  # a concurrent create won: use its view if it is the same
+            return self._same_view(name, version, definition)
+
+    def _same_view(self, name: str, version: int | None, definition: dict[str, Any]) -> FeatureView:
+        entry = get_entry(self._services.catalog, FEATURE_VIEW, name, version)
+        transforms = dict(definition["transforms"] or {})
+        query, labels, on_demand = (
+            definition["query"],
+            definition["labels"],
+            definition["on_demand"],
+        )
+        plan = load_plan(self._services, name, query, labels, on_demand, transforms)
+        given = definition_json(
+            pinned_query(query, plan), labels, definition["description"], on_demand, transforms
+        )
+        differences = view_differences(entry.body, given)
+        if differences:
+            raise refuse("feature view", f"{name}:{entry.version}", differences)
+        return FeatureView(self._services, entry)
+
     def get_feature_view(self, name: str, version: int | None = None) -> FeatureView:
         """A feature view by name: the latest version, or ``version``."""
         if version is not None:
             check_version(f"feature view {name}", version)
-        return FeatureView(self._services, self._services.catalog.get(FEATURE_VIEW, name, version))
+        entry = get_entry(self._services.catalog, FEATURE_VIEW, name, version)
+        return FeatureView(self._services, entry)
 
     def list_feature_views(self, name: str | None = None) -> list[FeatureView]:
         return [
@@ -290,8 +344,66 @@ class FeatureStore:
         """A feature group by name: the latest version, or ``version``."""
         if version is not None:
             check_version(f"feature group {name}", version)
-        entry = self._services.catalog.get(FEATURE_GROUP, name, version)
+        entry = get_entry(self._services.catalog, FEATURE_GROUP, name, version)
         return FeatureGroup(self._services, FeatureGroupSpec.from_entry(entry))
+
+    def get_or_create_feature_group(
+        self,
+        name: str,
+        *,
+        primary_key: Sequence[str],
+        event_time: str,
+        version: int | None = None,
+        online: bool = False,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+        ttl: timedelta | float | None = None,
+        owner: str | None = None,
+        schema: pa.Schema | None = None,
+        expectations: Sequence[Expectation] = (),
+        on_invalid: str = "raise",
+    ) -> FeatureGroup:
+        """The feature group ``name`` (``version``, or the latest) if it exists with this
+        definition, else a new one (version 1 when none exists); arguments as
+        ``create_feature_group``. A group stored with another definition is a SchemaError
+        naming each difference (columns that inserts added since are none). When two
+        processes create it at once, both get the same group.
+
+        >>> fg = fs.get_or_create_feature_group("transactions", primary_key=["cc_num"],
+        ...                                     event_time="ts", online=True)
+        """
+        definition: dict[str, Any] = {
+            "primary_key": primary_key,
+            "event_time": event_time,
+            "online": online,
+            "description": description,
+            "tags": tags,
+            "ttl": ttl,
+            "owner": owner,
+            "schema": schema,
+            "expectations": expectations,
+            "on_invalid": on_invalid,
+        }
+        try:
+            return self._same_group(name, version, definition)
+        except NotFoundError:
+            pass
+        try:
+            return self.create_feature_group(name, version=version or 1, **definition)
+        except AlreadyExistsError:  # a concurrent create won: use its group if it is the same
+            return self._same_group(name, version, definition)
+
+    def _same_group(
+        self, name: str, version: int | None, definition: dict[str, Any]
+    ) -> FeatureGroup:
+        spec = FeatureGroupSpec.from_entry(
+            get_entry(self._services.catalog, FEATURE_GROUP, name, version)
+        )
+        suite = current_suite(self._services.catalog, spec)
+        differences = group_differences(spec, suite, definition)
+        if differences:
+            raise refuse("feature group", spec.label, differences)
+        return FeatureGroup(self._services, spec)
 
     def list_feature_groups(self, name: str | None = None) -> list[FeatureGroup]:
         """Every feature group version (of ``name``), ordered by name and version."""

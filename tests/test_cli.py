@@ -3,13 +3,17 @@ and shown."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import numpy as np
 import pytest
+import typer
 from typer.testing import CliRunner
 
 import featurehouse as fh
@@ -105,3 +109,136 @@ def test_unknown_group_is_a_clear_error_not_a_traceback(demo_project: Path) -> N
     assert result.returncode == 1
     assert "feature group 'nope'" in result.stderr and "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+READ_COMMANDS = [
+    ("fg", "list"),
+    ("fg", "show", "card_profiles"),
+    ("fg", "stats", "card_profiles"),
+    ("fg", "commits", "card_profiles"),
+    ("fg", "validations", "card_profiles"),
+    ("fg", "quarantine", "card_profiles"),
+    ("fg", "sync-online", "card_profiles"),
+    ("fv", "list"),
+    ("fv", "show", "fraud"),
+    ("td", "list"),
+    ("td", "show", "fraud"),
+    ("td", "stats", "fraud"),
+    ("model", "list"),
+    ("model", "show", "fraud_xgb"),
+    ("deployment", "list"),
+    ("deployment", "show", "fraud"),
+    ("batch-predict", "fraud"),
+    ("monitor", "list"),
+    ("monitor", "run"),
+    ("monitor", "report"),
+    ("serve", "--log-level", "no-such-level"),  # should it start, it fails at once
+]
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)
+def test_a_read_command_refuses_a_project_that_does_not_exist(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "mistyped"
+    result = runner.invoke(app, [*command, "--project", str(missing)])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, fh.errors.NotFoundError), result.output
+    assert str(missing) in str(result.exception)
+    assert not missing.exists()  # nothing was created
+
+
+def test_the_missing_project_error_names_the_path_and_exits_1(tmp_path: Path) -> None:
+    missing = tmp_path / "mistyped"
+    command = [sys.executable, "-m", "featurehouse.cli.main", "fg", "list", "-p", str(missing)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1
+    message = "".join(result.stderr.split())  # rich wraps long lines
+    assert f"nofeaturehouseprojectat{missing}" in message
+    assert "Traceback" not in result.stderr and not missing.exists()
+
+
+EXTREME_VALUES = {
+    "small_amount": [-1.2345678e-300, 0.0, 3.5e-7, 2.0],
+    "huge_amount": [-9.87654321e307, 1.7976931348623157e308, 123456789.123, 0.5],
+    "big_int": [-(2**63), 2**63 - 1, 0, 7],
+    "a_rather_long_feature_column_name_é": [1.5, 2.5, 3.5, 4.5],
+    "category": ["grocery", "", "online 🛒", "[bold]not markup[/bold]"],
+}
+
+
+@pytest.mark.parametrize("width", [80, 100, 140])
+def test_statistics_tables_show_every_number_in_full(width: int) -> None:
+    import pyarrow as pa
+    from rich.console import Console
+
+    from featurehouse.cli.common import plain
+    from featurehouse.cli.statistics import statistics_table
+    from featurehouse.monitoring.statistics import compute
+
+    stats = compute(pa.table(EXTREME_VALUES))
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(statistics_table("Statistics", stats))
+    output = console.export_text()
+    assert all(len(line) <= width for line in output.splitlines())
+    for name, column in stats.columns.items():
+        numbers = ("nulls", "min", "mean", "max", "stddev", "cardinality")
+        for value in (column.get(k) for k in numbers):
+            if value is not None:
+                assert plain(value) in output, (name, plain(value), output)
+    assert "[bold]not" in output  # shown, not read as markup
+
+
+def _help_texts(command: click.Command) -> Iterator[tuple[str, str]]:
+    yield command.name or "fh", command.help or ""
+    for param in command.params:
+        yield f"{command.name} {param.name}", getattr(param, "help", None) or ""
+    for sub in getattr(command, "commands", {}).values():
+        yield from _help_texts(sub)
+
+
+def test_help_texts_lose_nothing_to_rich_markup() -> None:
+    from rich.text import Text
+
+    for where, text in _help_texts(typer.main.get_command(app)):
+        # rich mode reads "[...]" as a style tag: a literal bracket must be escaped
+        assert Text.from_markup(text).plain == text.replace("\\[", "["), where
+        assert "``" not in text, where  # reStructuredText quoting shows raw in a terminal
+    shown = runner.invoke(app, ["batch-predict", "--help"], env={"COLUMNS": "200"})
+    assert "[start, end]" in shown.output
+    shown = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert "`" not in shown.output
+
+
+def test_plan_exits_3_when_it_lists_breaking_changes(tmp_path: Path) -> None:
+    repo, project = tmp_path / "r", tmp_path / "p"
+    assert runner.invoke(app, ["init", str(repo)]).exit_code == 0
+    assert runner.invoke(app, ["apply", str(repo), "-p", str(project)]).exit_code == 0
+    assert runner.invoke(app, ["plan", str(repo), "-p", str(project)]).exit_code == 0
+    features = repo / "features.py"
+    features.write_text(features.read_text().replace('"age": "int64"', '"age": "string"'))
+    for as_json in ([], ["--json"]):
+        planned = runner.invoke(app, ["plan", str(repo), "-p", str(project), *as_json])
+        assert planned.exit_code == 3, planned.output
+    assert "3 when the plan lists breaking changes" in " ".join(
+        runner.invoke(app, ["plan", "--help"], env={"COLUMNS": "200"}).output.split()
+    )
+
+
+def test_an_unknown_name_suggests_the_closest_existing_ones(demo_project: Path) -> None:
+    command = [sys.executable, "-m", "featurehouse.cli.main", "fg", "show", "card_profile"]
+    result = subprocess.run([*command, "-p", str(demo_project)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "did you mean 'card_profiles'?" in " ".join(result.stderr.split())
+    with fh.connect(demo_project) as fs:
+        with pytest.raises(fh.errors.NotFoundError, match="did you mean 'fraud'") as raised:
+            fs.get_feature_view("FRAUD")
+        assert raised.value.expected == ["fraud"] and raised.value.received == "FRAUD"
+        with pytest.raises(fh.errors.NotFoundError, match="did you mean 'card_activity'"):
+            fs.get_feature_group("card_activty", version=1)
+        with pytest.raises(fh.errors.NotFoundError) as raised:
+            fs.get_feature_group("zzzz")
+        assert "did you mean" not in str(raised.value)
+        with pytest.raises(fh.errors.NotFoundError) as raised:
+            fs.get_feature_group("card_profiles", version=9)  # the name exists: no guess
+        assert "did you mean" not in str(raised.value)

@@ -118,3 +118,15 @@ def test_unknown_objects_are_errors(project: Path) -> None:
     ):
         result = runner.invoke(app, [*args, "-p", str(project)])
         assert result.exit_code != 0
+
+
+def test_unknown_model_and_deployment_names_suggest_the_closest(project: Path) -> None:
+    with fh.connect(project) as fs:
+        with pytest.raises(fh.errors.NotFoundError, match="did you mean 'scorer'"):
+            fs.models.get("scorr")
+        with pytest.raises(fh.errors.NotFoundError, match="did you mean 'fraud'"):
+            fs.deployments.get("frad")
+        with pytest.raises(fh.errors.NotFoundError, match="did you mean 'fraud'"):
+            fs.deployments.history("Fraud")
+    result = runner.invoke(app, ["deployment", "show", "fraudd", "-p", str(project)])
+    assert result.exit_code != 0 and "did you mean 'fraud'" in str(result.exception)

@@ -343,3 +343,72 @@ def test_vectors_need_online_groups(fs: fh.FeatureStore) -> None:
     view = fs.create_feature_view("v", query=group.select_all())
     with pytest.raises(DataError, match="not online"):
         view.get_feature_vector({"id": 1})
+
+
+@pytest.mark.parametrize("by", ["time", "random"])
+def test_train_test_split_xy_gives_transformed_features_and_labels(
+    fs: fh.FeatureStore, by: str
+) -> None:
+    import numpy as np
+
+    from featurehouse.transforms.builtin import one_hot_encoder, standard_scaler
+
+    rng = np.random.default_rng(11)
+    far = datetime(1901, 3, 4, 5, 6, 7, 123457, tzinfo=UTC)  # microseconds, far from today
+    n = 40
+    times = [
+        far + timedelta(days=int(d), microseconds=int(u))
+        for d, u in enumerate(rng.integers(0, 999_999, n))
+    ]
+    group = fs.create_feature_group("accounts", primary_key=["k"], event_time="ts")
+    group.insert(
+        pa.table(
+            {
+                "k": pa.array(range(n), pa.int64()),
+                "ts": pa.array(times, pa.timestamp("us", tz="UTC")),
+                "x": rng.normal(0, 1e6, n),
+                "tier": rng.choice(["gold", "", "ünïcode"], n),
+            }
+        )
+    )
+    view = fs.create_feature_view(
+        "accounts_view",
+        query=group.select(["x", "tier"]),
+        labels=["y"],
+        transforms={"x": standard_scaler(), "tier": one_hot_encoder()},
+    )
+    spine = pa.table(
+        {
+            "k": pa.array(range(n), pa.int64()),
+            "ts": pa.array(
+                [t + timedelta(microseconds=1) for t in times], pa.timestamp("us", tz="UTC")
+            ),
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    train, test = view.train_test_split(0.25, spine, by=by, seed=5)  # the old API still works
+    assert {"k", "ts", "x", "tier", "y"} <= set(train.columns)
+    x_train, x_test, y_train, y_test = view.train_test_split_xy(0.25, spine, by=by, seed=5)
+    assert x_train.columns == x_test.columns
+    assert x_train.columns[0] == "x" and all(c.startswith("tier") for c in x_train.columns[1:])
+    assert not {"k", "ts", "y"} & set(x_train.columns)
+    assert y_train.columns == y_test.columns == ["y"]
+    assert y_train.to_arrow()["y"].to_pylist() == train.to_arrow()["y"].to_pylist()
+    assert y_test.to_arrow()["y"].to_pylist() == test.to_arrow()["y"].to_pylist()
+    # fitted on the train split only, and the same statistics applied to the test split
+    raw_train = np.array(train.to_arrow()["x"].to_pylist())
+    raw_test = np.array(test.to_arrow()["x"].to_pylist())
+    mean, std = raw_train.mean(), raw_train.std()
+    scaled_train = np.array(x_train.to_arrow()["x"].to_pylist())
+    scaled_test = np.array(x_test.to_arrow()["x"].to_pylist())
+    assert scaled_train == pytest.approx((raw_train - mean) / std)
+    assert scaled_test == pytest.approx((raw_test - mean) / std)
+    assert (x_train.num_rows, x_test.num_rows) == (30, 10)
+
+
+def test_train_test_split_xy_needs_labels(fv: fh.FeatureView, fs: fh.FeatureStore) -> None:
+    unlabelled = fs.create_feature_view(
+        "plain", query=fs.get_feature_group("profiles").select(["age"])
+    )
+    with pytest.raises(DataError, match=r"plain:1.*no labels"):
+        unlabelled.train_test_split_xy(0.5, spine=SPINE)

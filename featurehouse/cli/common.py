@@ -12,6 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 import featurehouse as fh
+from featurehouse.config import Settings
+from featurehouse.errors import NotFoundError
 
 ProjectOption = typer.Option(
     None,
@@ -21,8 +23,28 @@ ProjectOption = typer.Option(
 )
 
 
-def open_store(project: Path | None) -> fh.FeatureStore:
-    return fh.connect(project)
+def open_store(project: Path | None, *, create: bool = False) -> fh.FeatureStore:
+    """The project's store. Only commands that make objects pass ``create=True``: a read
+    command with a mistyped ``--project`` must fail, not open a new empty project."""
+    settings = Settings.load(project)
+    if not create:
+        require_project(settings)
+    return fh.FeatureStore(settings)
+
+
+def require_project(settings: Settings) -> None:
+    """Refuse a project whose SQLite catalog file does not exist (a server catalog, such as
+    PostgreSQL, is taken as it is)."""
+    scheme, _, path = settings.catalog.partition(":///")
+    if scheme.startswith("sqlite") and path and not Path(path).exists():
+        raise NotFoundError(
+            f"no featurehouse project at {settings.home}: its catalog {path} does not exist "
+            "(check --project / $FEATUREHOUSE_HOME; `fh apply` or featurehouse.connect() "
+            "creates a project)",
+            obj=str(settings.home),
+            expected="an existing project",
+            received=str(settings.home),
+        )
 
 
 JsonOption = typer.Option(False, "--json", help="Print JSON for scripts.")
@@ -32,19 +54,22 @@ def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
-def cell(value: Any) -> str:
-    """How a table shows a value: lists and dicts inline, floats short, markup escaped."""
+def plain(value: Any) -> str:
+    """How a table shows a value: lists and dicts inline, floats short."""
     if value is None:
-        text = ""
-    elif isinstance(value, list | tuple):
-        text = ", ".join(str(v) for v in value)
-    elif isinstance(value, Mapping):
-        text = ", ".join(f"{k}={cell(v)}" for k, v in value.items())
-    elif isinstance(value, float):
-        text = f"{value:.6g}"
-    else:
-        text = str(value)
-    return escape(text)
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={plain(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def cell(value: Any) -> str:
+    """A value as a table cell: ``plain`` with rich markup escaped."""
+    return escape(plain(value))
 
 
 def rows_table(title: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Table:

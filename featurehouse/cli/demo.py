@@ -48,8 +48,8 @@ def run(
         f"Project [cyan]{project}[/cyan]: SQLite catalog, Delta Lake offline store, SQLite "
         "online store, no servers (until the model is served over HTTP)."
     )
-    with fh.connect(project):
-        pass  # the project exists before the service below opens it too
+    with fh.connect(project) as fs:
+        fs.list_feature_groups()  # creates the catalog: `serve` opens existing projects only
     # The service starts now, in its own process, and is ready by the time it is needed.
     with Service(project) as service:
         with console.status("1/5 source system: generating cards, merchants, transactions"):

@@ -73,7 +73,7 @@ def batch_predict(
     project: Path | None = ProjectOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Score every entity the deployment's view saw in [start, end] (features as of end) and
+    r"""Score every entity the deployment's view saw in \[start, end] (features as of end) and
     append the predictions to <name>_inference."""
     status = console.status(f"scoring through deployment {name!r}", spinner="dots")
     with open_store(project) as fs, status:

@@ -17,22 +17,29 @@ from featurehouse.repo.plan import ACTIONS, BREAKING, REMOVE, Plan
 
 console = Console()
 RepoArgument = typer.Argument(Path("."), help="The repo directory (default: here).")
+BREAKING_EXIT_CODE = 3  # distinct from 1 (an error) and 2 (a usage error, click's)
 STYLES = {"create": "green", "change": "yellow", "breaking": "bold red", "remove": "red"}
 
 
 def plan(
     repo: Path = RepoArgument, project: Path | None = ProjectOption, as_json: bool = JsonOption
 ) -> None:
-    """Show how the catalog differs from the repo: created / changed / breaking / removed."""
+    """Show how the catalog differs from the repo: created / changed / breaking / removed.
+
+    Exit status: 0 when apply can make every change, 3 when the plan
+    lists breaking changes (apply would refuse them), 1 on an error.
+    """
     from featurehouse.repo.loader import load_repo
     from featurehouse.repo.plan import make_plan
 
-    with open_store(project) as fs:
+    with open_store(project, create=True) as fs:
         result = make_plan(fs, load_repo(repo))
     if as_json:
         emit_json(result.to_json())
-        return
-    _print_plan(result)
+    else:
+        _print_plan(result)
+    if result.of(BREAKING):
+        raise typer.Exit(BREAKING_EXIT_CODE)  # so that CI fails before an apply does
 
 
 def apply(
@@ -48,7 +55,7 @@ def apply(
     from featurehouse.repo.loader import load_repo
     from featurehouse.repo.plan import make_plan
 
-    with open_store(project) as fs:
+    with open_store(project, create=True) as fs:
         result = make_plan(fs, load_repo(repo))
         if not as_json:
             _print_plan(result)

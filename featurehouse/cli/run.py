@@ -22,7 +22,7 @@ def run(
         Path(".featurehouse"), "--project", "-p", help="Project directory."
     ),
 ) -> None:
-    """Run one pipeline of an example (e.g. ``featurehouse run fraud feature``)."""
+    """Run one pipeline of an example, e.g. featurehouse run fraud feature."""
     if example not in PIPELINES:
         raise typer.BadParameter(
             f"unknown example {example!r}; expected one of {sorted(PIPELINES)}",

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 import featurehouse as fh
-from featurehouse.cli.common import ProjectOption
+from featurehouse.cli.common import ProjectOption, require_project
 from featurehouse.config import Settings
 from featurehouse.errors import MissingDependencyError
 
@@ -52,6 +52,7 @@ def run(
     settings = Settings.load(project)
     token = token or settings.serve_token or None
     check_bind(host, token)
+    require_project(settings)
     options: dict[str, Any] = {
         "host": host,
         "port": port,

@@ -6,15 +6,20 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
+from rich.text import Text
 
-from featurehouse.cli.common import cell
+from featurehouse.cli.common import plain
 from featurehouse.monitoring.statistics import BINS
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+
     from featurehouse.monitoring.statistics import TableStatistics
 
 BARS = " ▁▂▃▄▅▆▇█"
 COLUMNS = ("column", "kind", "nulls", "min", "mean", "max", "stddev", "distinct", "distribution")
+NUMBERS = COLUMNS[1:-1]  # shown in full: never wrapped, never cut
+NAME_WIDTH = 8  # the least a column name folds to in the one-row-per-column layout
 
 
 def sparkline(counts: Sequence[int]) -> str:
@@ -25,15 +30,52 @@ def sparkline(counts: Sequence[int]) -> str:
     return "".join(BARS[-(-n * (len(BARS) - 1) // top)] for n in counts)
 
 
-def statistics_table(title: str, stats: TableStatistics) -> Table:
-    table = Table(title=title)
-    table.add_column(COLUMNS[0], no_wrap=True)
-    for heading in COLUMNS[1:-1]:
-        table.add_column(heading, justify="right" if heading in COLUMNS[2:] else "left")
-    table.add_column(COLUMNS[-1], no_wrap=True, min_width=BINS)
-    for name, column in stats.columns.items():
-        table.add_row(name, *(cell(v) for v in _cells(column)))
-    return table
+def statistics_table(title: str, stats: TableStatistics) -> StatisticsTable:
+    return StatisticsTable(title, stats)
+
+
+class StatisticsTable:
+    """One row per column with every statistic in its own cell when the console is wide
+    enough; otherwise one row per column with the statistics wrapped between words, so that
+    no number is ever cut to fit (rich shrinks table columns to nothing when they do not fit).
+    """
+
+    def __init__(self, title: str, stats: TableStatistics) -> None:
+        self.title = title
+        self.rows = {name: [plain(v) for v in _cells(c)] for name, c in stats.columns.items()}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = [
+            max(len(heading), *(len(row[i]) for row in self.rows.values()))
+            for i, heading in enumerate(NUMBERS)
+        ]
+        borders = 3 * len(COLUMNS) + 1  # a rule and a space each side of every cell
+        if NAME_WIDTH + sum(widths) + BINS + borders <= options.max_width:
+            yield self._wide(widths)
+        else:
+            yield self._stacked()
+
+    def _wide(self, widths: list[int]) -> Table:
+        table = Table(title=self.title)
+        table.add_column(COLUMNS[0], overflow="fold")
+        for heading, width in zip(NUMBERS, widths, strict=True):
+            table.add_column(heading, width=width, justify="left" if heading == "kind" else "right")
+        table.add_column(COLUMNS[-1], min_width=BINS)
+        for name, row in self.rows.items():
+            table.add_row(Text(name), *(Text(v) for v in row))
+        return table
+
+    def _stacked(self) -> Table:
+        table = Table(title=self.title)
+        table.add_column(COLUMNS[0], overflow="fold")
+        table.add_column("statistics")
+        for name, row in self.rows.items():
+            *numbers, distribution = row
+            kind, *values = numbers
+            pairs = [f"{h}={v}" for h, v in zip(NUMBERS[1:], values, strict=True) if v]
+            lines = [kind, "  ".join(pairs), distribution]
+            table.add_row(Text(name), Text("\n".join(line for line in lines if line)))
+        return table
 
 
 def _cells(column: dict[str, Any]) -> list[Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import Catalog, Entry, JsonBody, update_with_retry
+from featurehouse.catalog.suggest import get_entry
 from featurehouse.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -206,7 +207,7 @@ class ModelRegistry:
                     received=alias,
                 )
             version = aliases[alias]
-        return self._version(self._services.catalog.get(MODEL, name, version))
+        return self._version(get_entry(self._services.catalog, MODEL, name, version))
 
     def list(self, name: str | None = None, *, tag: str | None = None) -> list[ModelVersion]:
         """Model versions (of ``name``; with tag ``key`` or ``key=value``)."""

@@ -53,13 +53,18 @@ def numeric_edges(reference: np.ndarray, bins: int = PSI_BINS) -> np.ndarray:
     return np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
 
 
-def psi_numeric(reference: np.ndarray, current: np.ndarray, bins: int = PSI_BINS) -> float:
-    """PSI over bins cut at the reference's quantiles (open at both ends)."""
+def bin_counts(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """How many values fall in each bin: below the first edge, between edges (each bin
+    closed on its left), and from the last edge up."""
     import numpy as np
 
+    return np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
+
+
+def psi_numeric(reference: np.ndarray, current: np.ndarray, bins: int = PSI_BINS) -> float:
+    """PSI over bins cut at the reference's quantiles (open at both ends)."""
     edges = numeric_edges(reference, bins)
-    ref = np.bincount(np.searchsorted(edges, reference, side="right"), minlength=len(edges) + 1)
-    cur = np.bincount(np.searchsorted(edges, current, side="right"), minlength=len(edges) + 1)
+    ref, cur = bin_counts(edges, reference), bin_counts(edges, current)
     return _psi_of_shares(ref / ref.sum(), cur / cur.sum())
 
 

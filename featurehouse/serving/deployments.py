@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.catalog.suggest import close_names, did_you_mean, get_entry
 from featurehouse.errors import AlreadyExistsError, ConflictError, DataError, NotFoundError
 from featurehouse.models.registry import DEPLOYMENT, MODEL
 from featurehouse.types import check_object_name
@@ -155,12 +156,18 @@ class Deployments:
 
     def get(self, name: str) -> Deployment:
         """The current revision."""
-        return _deployment(self._services.catalog.get(DEPLOYMENT, name))
+        return _deployment(get_entry(self._services.catalog, DEPLOYMENT, name))
 
     def history(self, name: str) -> list[Deployment]:
         revisions = [_deployment(e) for e in self._services.catalog.list(DEPLOYMENT, name)]
         if not revisions:
-            raise NotFoundError(f"deployment {name!r} does not exist", obj=name)
+            close = close_names(self._services.catalog, DEPLOYMENT, name)
+            raise NotFoundError(
+                f"deployment {name!r} does not exist{did_you_mean(close)}",
+                obj=name,
+                expected=close or None,
+                received=name,
+            )
         return revisions
 
     def list(self) -> list[Deployment]:
