@@ -137,7 +137,9 @@ class FeatureGroup:
     def sync_online(self, rebuild: bool = False) -> int:
         """Replay offline commits that are not yet in the online store; returns rows written.
 
-        ``rebuild=True`` recomputes the whole online table from the offline store.
+        ``rebuild=True`` recomputes the whole online table from the offline store, built
+        aside and switched in at once. Without it, a rebuild that died is finished, and
+        an online store that lost the table (an emptied Redis) is rebuilt.
         """
         self.refresh()
         self._require_online()
