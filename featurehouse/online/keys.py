@@ -49,7 +49,7 @@ def _convert(kind: pa.DataType, value: Any) -> Any:
     if pt.is_integer(kind):
         return _integer(kind, value)
     if pt.is_floating(kind):
-        return _floating(value)
+        return _floating(kind, value)
     if pt.is_decimal(kind):
         return _decimal(kind, value)
     if pt.is_string(kind) or pt.is_large_string(kind):
@@ -99,13 +99,18 @@ def _integer(kind: pa.DataType, value: Any) -> int:
     return number
 
 
-def _floating(value: Any) -> float:
+def _floating(kind: pa.DataType, value: Any) -> float:
     import numpy as np
 
     if _is_bool(value) or not isinstance(value, int | float | np.integer | np.floating):
         raise _Refused
-    number = float(value)
-    if math.isnan(number) or (isinstance(value, int | np.integer) and int(number) != value):
+    with np.errstate(over="ignore"):  # too large for float32: inf, refused below
+        number = float(np.float32(value)) if kind.bit_width == 32 else float(value)
+    if isinstance(value, int | np.integer):
+        exact = math.isfinite(number) and int(number) == int(value)
+    else:
+        exact = number == float(value)  # False for NaN
+    if not exact:  # a value the column cannot hold
         raise _Refused
     return number
 
