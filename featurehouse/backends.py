@@ -11,8 +11,9 @@ from typing import Any
 from featurehouse.errors import InvalidNameError
 
 
-def open_backend(kind: str, uri: str, backends: Mapping[str, str]) -> Any:
-    """Instantiate the backend for ``uri``'s scheme (``sqlite:///...``, ``redis://...``)."""
+def open_backend(kind: str, uri: str, backends: Mapping[str, str], **options: Any) -> Any:
+    """Instantiate the backend for ``uri``'s scheme (``sqlite:///...``, ``redis://...``),
+    passing it ``options``."""
     scheme = uri.split(":", 1)[0].split("+", 1)[0]
     if scheme not in backends:
         close = difflib.get_close_matches(scheme, list(backends), n=1)
@@ -24,4 +25,4 @@ def open_backend(kind: str, uri: str, backends: Mapping[str, str]) -> Any:
             received=scheme,
         )
     module, cls = backends[scheme].split(":")
-    return getattr(importlib.import_module(module), cls)(uri)
+    return getattr(importlib.import_module(module), cls)(uri, **options)

@@ -9,6 +9,11 @@ This is the only module that reads ``os.environ``.
     duckdb_memory_limit = "4GB"
     commit_statistics = false           # skip the statistics of every committed batch
     trusted_modules = ["myteam.features"]   # may be imported for a catalog's user code
+    online_key_prefix = "fraud:"        # namespace of this project's rows in a shared Redis
+
+``online_key_prefix`` (``FEATUREHOUSE_ONLINE_KEY_PREFIX``) starts every online key of the
+project (after the Redis URI's own ``prefix``); by default it is the project's id, kept in
+its catalog, so that projects sharing one Redis never share rows.
 
 ``serve_token`` (``FEATUREHOUSE_SERVE_TOKEN``) is the bearer token ``featurehouse serve`` asks
 of every /v1 request; it is left out of the settings' repr so that it is never logged.
@@ -42,6 +47,7 @@ class Settings:
     online: str
     duckdb_memory_limit: str | None = None
     commit_statistics: bool = True  # statistics of every committed batch, kept in the catalog
+    online_key_prefix: str | None = None  # None: the project's id (see Services)
     serve_token: str | None = field(default=None, repr=False)
     trusted_modules: tuple[str, ...] = ()  # besides featurehouse: see featurehouse.imports
 

@@ -12,6 +12,7 @@ from featurehouse.errors import DataError, NotFoundError, SchemaError
 from featurehouse.frames import Result
 from featurehouse.ingest import prepare_batch
 from featurehouse.online.base import Key, Row
+from featurehouse.online.keys import conform_key_value
 from featurehouse.online_sync import rebuild_online, sync_online
 from featurehouse.query import Query, select, select_except
 from featurehouse.recovery import reconcile_schema, recover_schema
@@ -144,7 +145,9 @@ class FeatureGroup:
     def sync_online(self, rebuild: bool = False) -> int:
         """Replay offline commits that are not yet in the online store; returns rows written.
 
-        ``rebuild=True`` recomputes the whole online table from the offline store.
+        ``rebuild=True`` recomputes the whole online table from the offline store, built
+        aside and switched in at once. Without it, a rebuild that died is finished, and
+        an online store that lost the table (an emptied Redis) is rebuilt.
         """
         self.refresh()
         self._require_online()
@@ -291,8 +294,18 @@ def read_online(
     services: Services, spec: FeatureGroupSpec, keys: Sequence[Key]
 ) -> list[Row | None]:
     """The online rows of ``keys`` (tuples in primary-key order); rows older than the
-    group's ``ttl`` count as absent."""
-    rows = services.online.read(spec.online_table, keys)
+    group's ``ttl`` count as absent. Key values are converted to the key columns' types
+    first (DataError naming the column if one cannot be), so every store answers alike."""
+    table = spec.online_table
+    columns = [(c, table.schema.field(c).type) for c in spec.primary_key]
+    conformed = [
+        tuple(
+            conform_key_value(spec.label, c, kind, v)
+            for (c, kind), v in zip(columns, key, strict=True)
+        )
+        for key in keys
+    ]
+    rows = services.online.read(table, conformed)
     if spec.ttl is not None:
         oldest = datetime.now(UTC) - spec.ttl
         rows = [r if r is not None and r[spec.event_time] >= oldest else None for r in rows]

@@ -5,6 +5,12 @@ online (``online_version``). After each commit the writer applies every version
 up to its own: its own rows straight from memory, any version a crashed or
 concurrent writer left behind from Delta's change data feed. Writes to the online
 store are idempotent (the greatest event time wins), so replaying twice is harmless.
+
+A rebuild builds the new rows aside and switches them in atomically (``replace_all``),
+so readers never see a half-built table. The catalog marks the rebuild as running
+(``online_rebuilding``) until it is done: if the process dies, the next sync (every
+write makes one) finishes it. The next sync also rebuilds when the online store has lost
+the table (an emptied Redis), which it tells by the table's marker (``holds``).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ CHANGE_TYPE = "_change_type"
 VERSION = "_fh_version"
 COMMIT_VERSION = "_commit_version"
 CDF_COLUMNS = (CHANGE_TYPE, COMMIT_VERSION, "_commit_timestamp")
+REBUILDING = "online_rebuilding"  # in the catalog body: a rebuild started and not finished
 
 
 def sync_online(
@@ -40,10 +47,11 @@ def sync_online(
     """
     if not spec.online or spec.schema is None:
         return 0
+    body = services.catalog.get(FEATURE_GROUP, spec.name, spec.version).body
+    applied = int(body["online_version"])
+    if body.get(REBUILDING) or (applied >= 0 and not services.online.holds(spec.online_table)):
+        return rebuild_online(services, spec, table)
     target = table.version() if up_to is None else up_to
-    applied = int(
-        services.catalog.get(FEATURE_GROUP, spec.name, spec.version).body["online_version"]
-    )
     if applied >= target:
         return 0
     written = 0
@@ -111,15 +119,14 @@ def repair_keys(
 
 
 def rebuild_online(services: Services, spec: FeatureGroupSpec, table: DeltaTable) -> int:
-    """Replace the online rows with the latest row per key of the whole offline table."""
-    online_table = spec.online_table
-    services.online.drop(online_table)
+    """Replace the online rows with the latest row per key of the whole offline table,
+    in one atomic switch; a crash before the end leaves it to the next sync to finish."""
+    _set_rebuilding(services, spec)
     rows = services.engine.scan(services.offline.dataset(table))
     latest = services.engine.last_per_group(
         _align(rows, spec.schema), spec.primary_key, order=spec.event_time
     )
-    if latest.num_rows:
-        services.online.overwrite(online_table, latest, versions=table.version())
+    services.online.replace_all(spec.online_table, latest, versions=table.version())
     _advance(services, spec, table.version(), force=True)
     return int(latest.num_rows)
 
@@ -139,9 +146,21 @@ def _align(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
 
 
 def _advance(services: Services, spec: FeatureGroupSpec, version: int, force: bool = False) -> None:
+    """Record ``version`` as applied online; ``force`` (a finished rebuild) also lowers it
+    and ends the rebuild."""
+
     def change(body: JsonBody) -> JsonBody | None:
-        if body["online_version"] >= version and not force:
+        if force:
+            return {**body, "online_version": version, REBUILDING: False}
+        if body["online_version"] >= version:
             return None
         return {**body, "online_version": version}
+
+    update_with_retry(services.catalog, FEATURE_GROUP, spec.name, spec.version, change)
+
+
+def _set_rebuilding(services: Services, spec: FeatureGroupSpec) -> None:
+    def change(body: JsonBody) -> JsonBody | None:
+        return None if body.get(REBUILDING) else {**body, REBUILDING: True}
 
     update_with_retry(services.catalog, FEATURE_GROUP, spec.name, spec.version, change)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from featurehouse.catalog.base import Catalog, open_catalog
 from featurehouse.config import Settings
+from featurehouse.errors import AlreadyExistsError, NotFoundError
 from featurehouse.offline.delta import DeltaOfflineStore
 from featurehouse.online.base import OnlineStore, open_online_store
 
@@ -31,7 +34,10 @@ class Services:
 
     @cached_property
     def online(self) -> OnlineStore:
-        return open_online_store(self.settings.online)
+        prefix = self.settings.online_key_prefix
+        if prefix is None:
+            prefix = f"{project_id(self.catalog)}:"
+        return open_online_store(self.settings.online, key_prefix=prefix)
 
     @cached_property
     def engine(self) -> Engine:
@@ -47,3 +53,17 @@ class Services:
             service = self.__dict__.pop(name, None)
             if service is not None:
                 service.close()
+
+
+PROJECT = "project"  # the catalog kind (and name) of the project's own entry
+
+
+def project_id(catalog: Catalog) -> str:
+    """The project's id, made once and kept in its catalog: stable wherever it moves."""
+    try:
+        return str(catalog.get(PROJECT, PROJECT, 1).body["id"])
+    except NotFoundError:
+        pass
+    with suppress(AlreadyExistsError):  # another process may make it first
+        catalog.create(PROJECT, PROJECT, 1, {"id": uuid.uuid4().hex[:16]})
+    return str(catalog.get(PROJECT, PROJECT, 1).body["id"])

@@ -240,7 +240,9 @@ def write_latest_redis(data: Path, prefix: str) -> Result:
         return {"skipped": f"RedisOnlineStore failed ({type(exc).__name__}: {exc})"}
     finally:
         store.close()
-    out.update(rows=_redis_keys(prefix), sample_found=found, sample=len(sample))
+    # Row keys only: the table's rows live under its first generation, beside its marker.
+    rows = _redis_keys(f"{prefix}bench_v1:0:")
+    out.update(rows=rows, sample_found=found, sample=len(sample))
     return out
 
 

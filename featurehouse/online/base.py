@@ -77,6 +77,21 @@ class OnlineStore(Protocol):
         """Remove every row of the table."""
         ...
 
+    def replace_all(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
+        """Make ``rows`` the table's only rows in one atomic switch.
+
+        The rows are built aside; readers see every old row until the switch, then only
+        the new ones. A crash before the switch leaves the old rows (and some garbage
+        aside, which the next call clears); calling again finishes the job.
+        """
+        ...
+
+    def holds(self, table: OnlineTable) -> bool:
+        """False when the store has lost the table: its marker, which every write puts
+        beside the rows, is gone (a Redis restarted without persistence, flushed or
+        evicted). The caller repairs it by rebuilding."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -88,7 +103,11 @@ BACKENDS = {
 }
 
 
-def open_online_store(uri: str) -> OnlineStore:
-    """Open the online store at ``uri`` (``sqlite:///path`` or ``redis://host:port/db``)."""
-    backend: OnlineStore = open_backend("online store", uri, BACKENDS)
+def open_online_store(uri: str, key_prefix: str = "") -> OnlineStore:
+    """Open the online store at ``uri`` (``sqlite:///path`` or ``redis://host:port/db``).
+
+    ``key_prefix`` namespaces the tables of one project in a store that several projects
+    share (Redis keys start with it; a SQLite online file is one project's own).
+    """
+    backend: OnlineStore = open_backend("online store", uri, BACKENDS, key_prefix=key_prefix)
     return backend

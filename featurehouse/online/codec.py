@@ -1,11 +1,14 @@
 """Arrow columns <-> plain Python scalars that any key-value store can hold.
 
 Timestamps travel as integer microseconds since the epoch (UTC), dates as days,
-decimals as strings and nested values as JSON text; reads turn them back.
+decimals as strings and nested values as JSON text; reads turn them back. Inside a nested
+value each item is encoded by its Arrow type the same way (and binary as base64), so a
+list of timestamps reads back as datetimes, not as the strings JSON would make of them.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -36,7 +39,8 @@ def encode_column(column: pa.ChunkedArray | pa.Array) -> list[Any]:
     if pt.is_decimal(t):
         return [None if v is None else str(v) for v in column.to_pylist()]
     if pt.is_nested(t):
-        return [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()]
+        to_json = _json_encoder(t)
+        return [None if v is None else json.dumps(to_json(v)) for v in column.to_pylist()]
     return column.to_pylist()  # type: ignore[no-any-return]
 
 
@@ -56,6 +60,42 @@ def _encode_scalar(value: Any) -> Any:
         return (aware - EPOCH) // timedelta(microseconds=1)
     if isinstance(value, date):
         return (value - EPOCH_DATE).days
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _json_encoder(t: pa.DataType) -> Callable[[Any], Any]:
+    """A function from a Python value of type ``t`` (not None) to plain JSON values."""
+    import pyarrow.types as pt
+
+    if pt.is_list(t) or pt.is_large_list(t):
+        item = _json_encoder(t.value_type)
+        return lambda v: [None if x is None else item(x) for x in v]
+    if pt.is_struct(t):
+        fields = [(f.name, _json_encoder(f.type)) for f in t]
+        return lambda v: {n: None if v[n] is None else f(v[n]) for n, f in fields}
+    if pt.is_binary(t) or pt.is_large_binary(t):
+        return lambda v: base64.b64encode(v).decode("ascii")
+    return _encode_scalar
+
+
+def _json_decoder(t: pa.DataType) -> Callable[[Any], Any]:
+    """The inverse of ``_json_encoder``."""
+    import pyarrow.types as pt
+
+    if pt.is_list(t) or pt.is_large_list(t):
+        item = _json_decoder(t.value_type)
+        return lambda v: [None if x is None else item(x) for x in v]
+    if pt.is_struct(t):
+        fields = [(f.name, _json_decoder(f.type)) for f in t]
+        return lambda v: {n: None if v.get(n) is None else f(v[n]) for n, f in fields}
+    if pt.is_binary(t) or pt.is_large_binary(t):
+        return base64.b64decode
+    return decoder(t) or _as_is
+
+
+def _as_is(value: Any) -> Any:
     return value
 
 
@@ -70,7 +110,8 @@ def decoder(t: pa.DataType) -> Decoder:
     if pt.is_decimal(t):
         return Decimal
     if pt.is_nested(t):
-        return json.loads
+        from_json = _json_decoder(t)
+        return lambda v: from_json(json.loads(v))
     return None
 
 

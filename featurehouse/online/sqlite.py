@@ -30,6 +30,7 @@ MAX_PARAMETERS = 32_766  # SQLite's limit on bound parameters per statement
 FIXED = "_fh_fixed"
 NULLS = "_fh_nulls"
 VERSION = "_fh_version"  # the offline version a row came from: breaks event-time ties
+REBUILD_SUFFIX = "__rebuild"  # the side table a rebuild fills before the swap
 
 
 def _quote(name: str) -> str:
@@ -71,6 +72,8 @@ class _Prepared:
 
     leading: list[str]  # key columns, then the event time
     layout: RowLayout
+    definition: str  # what follows "CREATE TABLE name"
+    columns: str  # the stored columns, quoted, in order
     upsert_latest: _Insert
     replace: _Insert
     select: str
@@ -83,7 +86,8 @@ class _Prepared:
 class SqliteOnlineStore:
     network_reads = False
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, key_prefix: str = "") -> None:
+        # key_prefix is not used: a SQLite online file belongs to one project (its home).
         path = uri.split(":///", 1)[1] if ":///" in uri else ":memory:"
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +111,7 @@ class SqliteOnlineStore:
 
     def _ensure(self, table: OnlineTable) -> _Prepared:
         schema = table.schema
-        name = _quote("fg_" + table.name)
+        name = _quote(_table_name(table))
         leading = [*table.primary_key, table.event_time]
         layout = RowLayout(schema, [c for c in schema.names if c not in leading])
         stored = [*leading, VERSION, FIXED, NULLS, *layout.variable]
@@ -115,9 +119,8 @@ class SqliteOnlineStore:
         types.update({VERSION: "INTEGER", FIXED: "BLOB", NULLS: "BLOB"})
         pk = ", ".join(_quote(c) for c in table.primary_key)
         defs = ", ".join(f"{_quote(c)} {types[c]}" for c in stored)
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {name} ({defs}, PRIMARY KEY ({pk})) WITHOUT ROWID"
-        )
+        definition = f"({defs}, PRIMARY KEY ({pk})) WITHOUT ROWID"
+        self._conn.execute(f"CREATE TABLE IF NOT EXISTS {name} {definition}")
         existing = {r[1] for r in self._conn.execute(f"PRAGMA table_info({name})")}
         for c in stored:
             if c not in existing:  # a variable-width column added by schema evolution
@@ -136,6 +139,8 @@ class SqliteOnlineStore:
         return _Prepared(
             leading=leading,
             layout=layout,
+            definition=definition,
+            columns=cols,
             upsert_latest=_Insert(
                 f"INSERT INTO {name} ({cols})",
                 f"ON CONFLICT ({pk}) DO UPDATE SET {updates} "
@@ -170,18 +175,26 @@ class SqliteOnlineStore:
 
     def _write(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         """Run ``sql`` for each parameter set, all in one transaction."""
+        self._transaction([(sql, params)], "write")
+
+    def _transaction(self, statements: Sequence[str | tuple[str, Any]], action: str) -> None:
+        """Run statements (SQL, or SQL and its parameter sets) in one transaction."""
         try:
             with self._lock:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    self._conn.executemany(sql, params)
+                    for statement in statements:
+                        if isinstance(statement, str):
+                            self._conn.execute(statement)
+                        else:
+                            self._conn.executemany(*statement)
                     self._conn.execute("COMMIT")
                 except BaseException:
                     self._conn.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
             raise BackendError(
-                f"online store (sqlite) write failed: {exc}", obj="online store", retryable=True
+                f"online store (sqlite) {action} failed: {exc}", obj="online store", retryable=True
             ) from exc
 
     def _insert(self, insert: _Insert, rows: list[tuple[Any, ...]]) -> None:
@@ -251,10 +264,33 @@ class SqliteOnlineStore:
         prepared = self._table(table)
         self._write(prepared.delete, [encode_key(k) for k in keys])
 
+    def replace_all(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
+        # Fill a side table, then swap it in by name in one transaction: readers (WAL) see
+        # the old table until the commit. Statements prepared by name elsewhere find the
+        # new table under the same name.
+        prepared = self._table(table)
+        live = _quote(_table_name(table))
+        side = _quote(_table_name(table) + REBUILD_SUFFIX)
+        with self._lock:
+            self._conn.execute(f"DROP TABLE IF EXISTS {side}")  # left by a crash
+            self._conn.execute(f"CREATE TABLE {side} {prepared.definition}")
+        fill = _Insert(f"INSERT INTO {side} ({prepared.columns})", "", prepared.upsert_latest.width)
+        self._insert(fill, self._rows(prepared, rows, versions))
+        self._transaction([f"DROP TABLE {live}", f"ALTER TABLE {side} RENAME TO {live}"], "rebuild")
+
+    def holds(self, table: OnlineTable) -> bool:
+        # The table is its own marker: a file is not emptied behind the store's back.
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                (_table_name(table),),
+            ).fetchone()
+        return found is not None
+
     def drop(self, table: OnlineTable) -> None:
         # Empty the table rather than drop it: another store on the same file may hold it
         # prepared, and would fail with "no such table".
-        name = "fg_" + table.name
+        name = _table_name(table)
         with self._lock:
             found = self._conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
@@ -264,6 +300,10 @@ class SqliteOnlineStore:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _table_name(table: OnlineTable) -> str:
+    return "fg_" + table.name
 
 
 def _sqlite_decoder(t: pa.DataType) -> Callable[[Any], Any] | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 
 from featurehouse.errors import BackendError
 from featurehouse.online.base import OnlineStore, OnlineTable, open_online_store
+from featurehouse.online.keys import conform_key_value
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TS = pa.timestamp("us", tz="UTC")
@@ -335,3 +338,223 @@ def test_redis_connection_errors_are_retryable_and_hide_the_password() -> None:
     assert "s3cret-pw" not in str(caught.value)
     assert "127.0.0.1:1" in str(caught.value)
     store.close()
+
+
+# Every type a feature group accepts (types.storage_type) reads back as the offline
+# table holds it, as Python values: nested values included, items typed as they were.
+
+EVERY_TYPE = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("ts", TS),
+        ("b", pa.bool_()),
+        ("i8", pa.int8()),
+        ("i16", pa.int16()),
+        ("i32", pa.int32()),
+        ("i64", pa.int64()),
+        ("f32", pa.float32()),
+        ("f64", pa.float64()),
+        ("dec", pa.decimal128(38, 9)),
+        ("s", pa.string()),
+        ("bin", pa.binary()),
+        ("d", pa.date32()),
+        ("t", TS),
+        ("l_bin", pa.list_(pa.binary())),
+        ("l_ts", pa.list_(TS)),
+        ("l_f64", pa.list_(pa.float64())),
+        ("l_l_i8", pa.list_(pa.list_(pa.int8()))),
+        ("st_dec", pa.struct([("x", pa.decimal128(10, 2)), ("y", pa.string())])),
+        (
+            "l_st",
+            pa.list_(pa.struct([("d", pa.date32()), ("f", pa.float32()), ("b", pa.binary())])),
+        ),
+        ("st_l", pa.struct([("ts", pa.list_(TS)), ("n", pa.struct([("b", pa.bool_())]))])),
+    ]
+)
+EVERY_TYPE_TABLE = OnlineTable("every_type_v1", EVERY_TYPE, ("id",), "ts")
+FAR_PAST = datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+FAR_FUTURE = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def _values(t: pa.DataType) -> st.SearchStrategy[Any]:
+    """Any Python value (or None) of Arrow type ``t``, edge cases included."""
+    if pa.types.is_boolean(t):
+        scalar: st.SearchStrategy[Any] = st.booleans()
+    elif pa.types.is_integer(t):
+        scalar = st.integers(-(2 ** (t.bit_width - 1)), 2 ** (t.bit_width - 1) - 1)
+    elif pa.types.is_float32(t):
+        scalar = st.floats(width=32)
+    elif pa.types.is_floating(t):
+        scalar = st.floats()
+    elif pa.types.is_decimal(t):
+        scalar = st.decimals(places=t.scale, allow_nan=False, allow_infinity=False).filter(
+            lambda d: len(d.as_tuple().digits) <= t.precision
+        )
+    elif pa.types.is_string(t):
+        scalar = st.text()
+    elif pa.types.is_binary(t):
+        scalar = st.binary()
+    elif pa.types.is_date(t):
+        scalar = st.dates()
+    elif pa.types.is_timestamp(t):
+        scalar = st.datetimes(FAR_PAST.replace(tzinfo=None), FAR_FUTURE.replace(tzinfo=None)).map(
+            lambda d: d.replace(tzinfo=UTC)
+        )
+    elif pa.types.is_list(t):
+        scalar = st.lists(_values(t.value_type), max_size=3)
+    else:
+        scalar = st.fixed_dictionaries({f.name: _values(f.type) for f in t})
+    return st.none() | scalar
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality where NaN equals NaN."""
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    values=st.lists(
+        st.fixed_dictionaries({f.name: _values(f.type) for f in EVERY_TYPE if f.name != "id"}),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_every_accepted_type_reads_back_as_offline_holds_it(
+    store: OnlineStore, values: list[dict[str, Any]]
+) -> None:
+    batch = pa.Table.from_pylist(
+        [{**v, "id": i, "ts": v["ts"] or at(0)} for i, v in enumerate(values)], EVERY_TYPE
+    )
+    store.write_latest(EVERY_TYPE_TABLE, batch)
+    found = store.read(EVERY_TYPE_TABLE, [(i,) for i in range(len(values))])
+    expected = batch.to_pylist()  # what the offline store gives back for these rows
+    assert all(_same(f, e) for f, e in zip(found, expected, strict=True)), (found, expected)
+    store.drop(EVERY_TYPE_TABLE)
+
+
+# Key lookups: every key type answers alike on every store, once keys are conformed to
+# their column's type (online.keys), from whatever Python or numpy value they came as.
+
+KEY_CASES = [
+    (pa.int8(), [-128, 0, 127], [np.int8(-128), np.int64(0), 127.0]),
+    (pa.int16(), [-(2**15), 2**15 - 1], [np.int16(-(2**15)), np.float64(2**15 - 1)]),
+    (pa.int32(), [-(2**31), 2**31 - 1], [np.int32(-(2**31)), np.int64(2**31 - 1)]),
+    (pa.int64(), [-(2**63), 2**63 - 1, 0], [np.int64(-(2**63)), np.int64(2**63 - 1), np.int32(0)]),
+    (pa.string(), ["", "é☃🙂", "1"], [np.str_(""), "é☃🙂", np.str_("1")]),
+    (pa.binary(), [b"", b"\x00\xff"], [np.bytes_(b""), b"\x00\xff"]),
+    (
+        TS,
+        [FAR_PAST, datetime(2024, 2, 29, 12, 0, 0, 123456, tzinfo=UTC), FAR_FUTURE],
+        [
+            FAR_PAST,
+            np.datetime64("2024-02-29T12:00:00.123456"),
+            FAR_FUTURE.replace(tzinfo=None),
+        ],
+    ),
+    (
+        pa.date32(),
+        [date(1, 1, 1), date(9999, 12, 31)],
+        [date(1, 1, 1), np.datetime64("9999-12-31")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "stored", "lookups"), KEY_CASES, ids=lambda c: str(c)[:12])
+def test_every_key_type_answers_alike(
+    store: OnlineStore, kind: pa.DataType, stored: list[Any], lookups: list[Any]
+) -> None:
+    schema = pa.schema([("k", kind), ("ts", TS), ("n", pa.int64())])
+    table = OnlineTable("keyed_v1", schema, ("k",), "ts")
+    store.write_latest(table, rows(table, *((k, at(0), i) for i, k in enumerate(stored))))
+    keys = [(conform_key_value("keyed:1", "k", kind, v),) for v in lookups]
+    found = store.read(table, keys)
+    assert [None if r is None else r["n"] for r in found] == list(range(len(lookups)))
+    assert [None if r is None else r["k"] for r in found] == stored
+
+
+def test_multi_column_keys_answer_alike(store: OnlineStore) -> None:
+    schema = pa.schema(
+        [("a", pa.int32()), ("b", pa.string()), ("c", TS), ("ts", TS), ("n", pa.int64())]
+    )
+    table = OnlineTable("multi_v1", schema, ("a", "b", "c"), "ts")
+    moment = datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    store.write_latest(table, rows(table, (1, "", moment, at(0), 1), (1, "x", moment, at(0), 2)))
+    lookups = [
+        (np.int32(1), np.str_(""), np.datetime64("1969-12-31T23:59:59.999999")),
+        (1.0, "x", moment.replace(tzinfo=None)),
+        (1, "y", moment),
+    ]
+    types = [schema.field(c).type for c in table.primary_key]
+    keys = [
+        tuple(
+            conform_key_value("multi:1", c, t, v) for c, t, v in zip("abc", types, key, strict=True)
+        )
+        for key in lookups
+    ]
+    assert [None if r is None else r["n"] for r in store.read(table, keys)] == [1, 2, None]
+
+
+# Rebuilds: the new rows are built aside and switched in at once; the marker (``holds``)
+# says whether the store still has the table.
+
+
+def test_replace_all_makes_the_rows_the_only_ones(store: OnlineStore) -> None:
+    store.write_latest(TABLE, rows(TABLE, *((i, at(i), float(i)) for i in range(1_200))))
+    store.replace_all(TABLE, rows(TABLE, *((i, at(0), -float(i)) for i in range(600, 1_800))))
+    assert amounts(store, TABLE, [0, 599, 600, 1_199, 1_799]) == [
+        None,
+        None,
+        -600.0,
+        -1199.0,
+        -1799.0,
+    ]
+    store.replace_all(TABLE, rows(TABLE))  # an empty table empties it
+    assert amounts(store, TABLE, [600]) == [None]
+    store.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0)))  # usable after a rebuild
+    assert amounts(store, TABLE, [1]) == [1.0]
+
+
+def test_a_reader_sees_all_old_rows_or_all_new_ones_during_replace_all(uri: str) -> None:
+    writer, reader = open_online_store(uri), open_online_store(uri)
+    ids = list(range(3_000))
+    seen: list[set[float | None]] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            seen.append(set(amounts(reader, TABLE, ids)))
+
+    try:
+        writer.write_latest(TABLE, rows(TABLE, *((i, at(0), 1.0) for i in ids)))
+        thread = threading.Thread(target=read)
+        thread.start()
+        try:
+            for value in (2.0, 3.0, 4.0):
+                writer.replace_all(TABLE, rows(TABLE, *((i, at(0), value) for i in ids)))
+        finally:
+            stop.set()
+            thread.join()
+        assert seen and all(len(s) == 1 and None not in s for s in seen), seen
+        assert amounts(reader, TABLE, ids[:1]) == [4.0]
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_holds_tells_whether_the_table_is_there(store: OnlineStore) -> None:
+    assert not store.holds(TABLE)
+    store.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0)))
+    assert store.holds(TABLE)
+    store.replace_all(TABLE, rows(TABLE, (2, at(0), 2.0)))
+    assert store.holds(TABLE)

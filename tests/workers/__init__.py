@@ -31,10 +31,14 @@ class Child:
     def __init__(self, tmp: Path, home: Path, name: str, batch: pa.Table, *flags: str) -> None:
         path = tmp / f"batch-{uuid.uuid4().hex[:8]}.parquet"
         pq.write_table(batch, path)
-        self.stderr_path = path.with_suffix(".stderr")
+        self._start(path.with_suffix(".stderr"), "tests.workers.insert", home, name, path, *flags)
+
+    def _start(self, stderr_path: Path, module: str, *args: object) -> None:
+        """Run ``python -m module args`` and read its output."""
+        self.stderr_path = stderr_path
         with self.stderr_path.open("w") as stderr:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.workers.insert", str(home), name, str(path), *flags],
+                [sys.executable, "-m", module, *map(str, args)],
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
@@ -86,3 +90,11 @@ class Child:
 
     def stderr(self) -> str:
         return self.stderr_path.read_text()[-3000:]
+
+
+class RebuildChild(Child):
+    """``python -m tests.workers.rebuild``: rebuilds the online rows of a feature group."""
+
+    def __init__(self, tmp: Path, home: Path, name: str, online: str, *flags: str) -> None:
+        stderr = tmp / f"rebuild-{uuid.uuid4().hex[:8]}.stderr"
+        self._start(stderr, "tests.workers.rebuild", home, name, online, *flags)
