@@ -115,7 +115,8 @@ def raw_request(port: int, headers: bytes) -> bytes:
 
 
 def test_serve_refuses_oversized_headers(home: Path) -> None:
-    fh.connect(home).close()
+    with fh.connect(home) as fs:
+        fs.list_feature_groups()  # creates the project's catalog: serve opens existing ones only
     port = free_port()
     process = serve(home, "--port", str(port))
     try:
