@@ -301,8 +301,11 @@ class RedisOnlineStore:
         if len(chunks) == 1:  # the hot path of online serving: no pipeline
             with self._guard("read"):
                 answers = [self._read(keys=[prepared.generation], args=[prepared.base, *names])]
-        else:
-            answers = self._run("read", self._read, prepared, iter(chunks))
+        else:  # one transaction: a rebuild's switch lands before or after every chunk
+            with self._guard("read"), self._client.pipeline(transaction=True) as pipe:
+                for chunk in chunks:
+                    _script_call(self._read, [prepared.generation], [prepared.base, *chunk])(pipe)
+                answers = pipe.execute()
         values: list[Any] = []
         for found, chunk in zip(answers, chunks, strict=True):
             values.extend(found or [None] * len(chunk))  # no generation: nothing stored
