@@ -18,6 +18,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check featurehouse tests benchmarks
 	$(BIN)/ruff format --check featurehouse tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest

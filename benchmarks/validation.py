@@ -115,8 +115,8 @@ def make_batch(rows: int, seed: int = 0) -> Any:
 def featurehouse_step(path: str, split: bool) -> Result:
     import pyarrow.compute as pc
 
+    from featurehouse.core.quarantine import split_rows
     from featurehouse.validation.evaluate import evaluate
-    from featurehouse.validation.quarantine import split_rows
 
     warm_imports()
     table, items, out = read_table(Path(path)), expectations(), {}

@@ -20,7 +20,7 @@ of every /v1 request; it is left out of the settings' repr so that it is never l
 
 ``trusted_modules`` (``FEATUREHOUSE_TRUSTED_MODULES``, comma-separated): modules and packages
 whose transforms, on-demand features and checks a catalog entry may import (importing a
-module runs its code; see ``featurehouse.imports``).
+module runs its code; see ``featurehouse.common.imports``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Settings:
     commit_statistics: bool = True  # statistics of every committed batch, kept in the catalog
     online_key_prefix: str | None = None  # None: the project's id (see Services)
     serve_token: str | None = field(default=None, repr=False)
-    trusted_modules: tuple[str, ...] = ()  # besides featurehouse: see featurehouse.imports
+    trusted_modules: tuple[str, ...] = ()  # besides featurehouse: see featurehouse.common.imports
 
     @classmethod
     def load(cls, home: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:

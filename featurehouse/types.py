@@ -12,6 +12,7 @@ import math
 import numbers
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -303,3 +304,17 @@ def schema_from_json(data: dict[str, Any]) -> pa.Schema:
     import pyarrow as pa
 
     return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["arrow"])))
+
+
+@dataclass(frozen=True)
+class OnlineTable:
+    """What a backend needs to know of a feature group: its id, schema and keys."""
+
+    name: str
+    schema: pa.Schema
+    primary_key: tuple[str, ...]
+    event_time: str
+
+    @property
+    def value_columns(self) -> list[str]:
+        return [n for n in self.schema.names if n not in self.primary_key]

@@ -174,7 +174,7 @@ def test_statistics_tables_show_every_number_in_full(width: int) -> None:
 
     from featurehouse.cli.common import plain
     from featurehouse.cli.statistics import statistics_table
-    from featurehouse.monitoring.statistics import compute
+    from featurehouse.core.statistics import compute
 
     stats = compute(pa.table(EXTREME_VALUES))
     console = Console(width=width, record=True, file=io.StringIO())

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import featurehouse as fh
-from featurehouse.spec import FEATURE_GROUP
+from featurehouse.catalog.records import FEATURE_GROUP
 from tests.workers import Child
 from tests.workers.concurrent import insert_batches
 

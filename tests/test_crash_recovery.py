@@ -30,10 +30,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import featurehouse as fh
+from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.core.recovery import table_schema
+from featurehouse.core.training_dataset import table_id
 from featurehouse.errors import NotFoundError, SchemaError
-from featurehouse.recovery import table_schema
-from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
-from featurehouse.training_dataset import table_id
 from tests.workers import ROOT
 from tests.workers.crash import END, SPLITS, START
 

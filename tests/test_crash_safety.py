@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 import pytest
 
 import featurehouse as fh
+from featurehouse.catalog.records import FEATURE_GROUP
 from featurehouse.errors import BackendError
-from featurehouse.spec import FEATURE_GROUP
 from tests.workers import Child
 
 NAME = "tx"

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pytest
 
 import featurehouse as fh
+from featurehouse.catalog.records import FEATURE_GROUP
 from featurehouse.errors import SchemaError
-from featurehouse.spec import FEATURE_GROUP
 from tests.workers.get_or_create import get_or_create
 
 T0 = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)

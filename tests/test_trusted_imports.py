@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 import featurehouse as fh
 from featurehouse.catalog.base import JsonBody, update_with_retry
 from featurehouse.config import Settings
+from featurehouse.core.feature_view import FEATURE_VIEW
 from featurehouse.errors import SchemaError
-from featurehouse.feature_view import FEATURE_VIEW
 from featurehouse.transforms.builtin import standard_scaler
 from featurehouse.validation import expect
 from featurehouse.validation.suite import EXPECTATION_SUITE

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pytest
 
 import featurehouse as fh
+from featurehouse.core import statistics
 from featurehouse.errors import DataError, SchemaError
-from featurehouse.monitoring import statistics
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 INF = float("inf")

@@ -164,7 +164,7 @@ def insert_online_featurehouse(data: Path, project: Path) -> Result:
     """The full ``fg.insert`` of an online group; the online part timed by wrapping it."""
     warm_imports()
     import featurehouse as fh
-    import featurehouse.writer as writer
+    import featurehouse.core.writer as writer
 
     table = read_table(data)
     fs = fh.connect(project)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from featurehouse.backends import open_backend
+from featurehouse.common.backends import open_backend
 from featurehouse.errors import ConflictError
 
 JsonBody = dict[str, Any]

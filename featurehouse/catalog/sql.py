@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from featurehouse.catalog.base import Entry, JsonBody, describe
+from featurehouse.common.sqlite_wal import use_wal
 from featurehouse.errors import (
     AlreadyExistsError,
     BackendError,
@@ -19,7 +20,6 @@ from featurehouse.errors import (
     MissingDependencyError,
     NotFoundError,
 )
-from featurehouse.sqlite_wal import use_wal
 
 metadata = sa.MetaData()
 entries = sa.Table(

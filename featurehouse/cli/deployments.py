@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store, rows_table
-from featurehouse.serving.deployments import Deployment
+from featurehouse.models.deployments import Deployment
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()

@@ -35,9 +35,9 @@ from featurehouse.models.flavors import by_name, detect
 from featurehouse.types import check_object_name
 
 if TYPE_CHECKING:
-    from featurehouse.feature_view import FeatureView
-    from featurehouse.services import Services
-    from featurehouse.training_dataset import TrainingDataset
+    from featurehouse.core.feature_view import FeatureView
+    from featurehouse.core.services import Services
+    from featurehouse.core.training_dataset import TrainingDataset
 
 MODEL = "model"
 ALIASES = "model_aliases"  # one entry per model name: {alias: version}, changed atomically

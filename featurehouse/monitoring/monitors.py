@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import Entry
+from featurehouse.core.statistics import column_kind
 from featurehouse.errors import DataError, NotFoundError
 from featurehouse.monitoring.drift import (
     CATEGORICAL_METRICS,
@@ -27,14 +28,13 @@ from featurehouse.monitoring.outcomes import (
     prediction_log,
     predictions_with_outcomes,
 )
-from featurehouse.monitoring.statistics import column_kind
 from featurehouse.types import as_utc
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.feature_view import FeatureView
-    from featurehouse.store import FeatureStore
+    from featurehouse.core.feature_view import FeatureView
+    from featurehouse.models.platform import Platform
 
 MONITOR = "monitor"
 MONITOR_RUN = "monitor_run"
@@ -177,7 +177,7 @@ def _values(kind: str, values: list[Any]) -> Any:
 
 
 def _current_rows(
-    store: FeatureStore, monitor: Monitor, view: FeatureView, start: Any, end: Any
+    store: Platform, monitor: Monitor, view: FeatureView, start: Any, end: Any
 ) -> tuple[dict[str, list[Any]], list[Any] | None]:
     """The current values of each feature (and the predictions, for a deployment)."""
     if monitor.deployment is None:
@@ -193,7 +193,7 @@ def _current_rows(
 
 
 def _reference_predictions(
-    store: FeatureStore, monitor: Monitor, view: FeatureView, reference: pa.Table
+    store: Platform, monitor: Monitor, view: FeatureView, reference: pa.Table
 ) -> list[Any]:
     """What the deployed model predicts for the reference rows."""
     from featurehouse.serving.predictor import Predictor, run_model
@@ -206,7 +206,7 @@ def _reference_predictions(
 
 
 def samples(
-    store: FeatureStore, monitor: Monitor, start: Any, end: Any
+    store: Platform, monitor: Monitor, start: Any, end: Any
 ) -> tuple[dict[str, FeatureSample], int]:
     """Every watched feature's reference and current values, and the current row count."""
     view = store.get_feature_view(*monitor.feature_view)
@@ -256,7 +256,7 @@ def breaches_of(monitor: Monitor, measured: dict[str, dict[str, float]]) -> list
     ]
 
 
-def outcomes_of(store: FeatureStore, monitor: Monitor, start: Any, end: Any) -> dict[str, float]:
+def outcomes_of(store: Platform, monitor: Monitor, start: Any, end: Any) -> dict[str, float]:
     """The count and metrics of the window's predictions that have outcomes (none without
     a deployment, or before any outcome)."""
     if monitor.deployment is None:
@@ -272,7 +272,7 @@ def outcomes_of(store: FeatureStore, monitor: Monitor, start: Any, end: Any) -> 
 
 
 def run_monitor(
-    store: FeatureStore, monitor: Monitor, start: Any = None, end: Any = None
+    store: Platform, monitor: Monitor, start: Any = None, end: Any = None
 ) -> tuple[MonitorRun, dict[str, FeatureSample]]:
     """Compute one run's drift and breaches (not yet recorded)."""
     start, end = as_utc(start), as_utc(end)

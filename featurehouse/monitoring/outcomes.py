@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-    from featurehouse.store import FeatureStore
+    from featurehouse.models.platform import Platform
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -27,7 +27,7 @@ METRICS = {
 
 
 def prediction_log(
-    store: FeatureStore,
+    store: Platform,
     deployment: str,
     start: datetime | str | None = None,
     end: datetime | str | None = None,
@@ -43,7 +43,7 @@ def prediction_log(
 
 
 def predictions_with_outcomes(
-    store: FeatureStore,
+    store: Platform,
     deployment: str,
     start: datetime | str | None = None,
     end: datetime | str | None = None,

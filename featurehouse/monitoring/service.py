@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.core.frames import Result
 from featurehouse.errors import AlreadyExistsError, DataError, NotFoundError, SchemaError
-from featurehouse.frames import Result
 from featurehouse.monitoring import report
 from featurehouse.monitoring.alerts import ALERT, raise_alert
 from featurehouse.monitoring.monitors import (
@@ -26,9 +26,9 @@ from featurehouse.types import check_object_name
 
 if TYPE_CHECKING:
     from featurehouse.catalog.base import Entry
-    from featurehouse.services import Services
-    from featurehouse.store import FeatureStore
-    from featurehouse.training_dataset import TrainingDataset
+    from featurehouse.core.services import Services
+    from featurehouse.core.training_dataset import TrainingDataset
+    from featurehouse.models.platform import Platform
 
 
 class Monitoring:
@@ -39,7 +39,7 @@ class Monitoring:
     >>> [run.breaches for run in fs.monitoring.run()]
     """
 
-    def __init__(self, store: FeatureStore, services: Services) -> None:
+    def __init__(self, store: Platform, services: Services) -> None:
         self._store = store
         self._catalog = services.catalog
 

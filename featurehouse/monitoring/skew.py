@@ -15,7 +15,7 @@ from featurehouse.monitoring.outcomes import prediction_log
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.store import FeatureStore
+    from featurehouse.models.platform import Platform
 
 REL_TOLERANCE = 1e-9  # floats that went through JSON and back compare equal within this
 
@@ -51,7 +51,7 @@ def _requests(deployment: str, parameters: list[str], logs: pa.Table) -> list[di
 
 
 def training_serving_skew(
-    store: FeatureStore,
+    store: Platform,
     deployment: str,
     sample: int = 200,
     start: datetime | str | None = None,

@@ -9,10 +9,10 @@ event time inside the store), because two writers may race; everything else
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from featurehouse.backends import open_backend
+from featurehouse.common.backends import open_backend
+from featurehouse.types import OnlineTable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -30,20 +30,6 @@ def version_list(versions: Versions, count: int) -> list[int]:
     if len(values) != count:
         raise ValueError(f"{len(values)} versions for {count} rows")
     return values
-
-
-@dataclass(frozen=True)
-class OnlineTable:
-    """What a backend needs to know of a feature group: its id, schema and keys."""
-
-    name: str
-    schema: pa.Schema
-    primary_key: tuple[str, ...]
-    event_time: str
-
-    @property
-    def value_columns(self) -> list[str]:
-        return [n for n in self.schema.names if n not in self.primary_key]
 
 
 class OnlineStore(Protocol):

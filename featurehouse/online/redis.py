@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from featurehouse.errors import BackendError, MissingDependencyError
-from featurehouse.online.base import Key, OnlineTable, Row, Versions, version_list
+from featurehouse.online.base import Key, Row, Versions, version_list
 from featurehouse.online.codec import encode_key, encode_rows, row_decoder
+from featurehouse.types import OnlineTable
 
 if TYPE_CHECKING:
     import pyarrow as pa

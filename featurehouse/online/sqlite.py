@@ -16,11 +16,12 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.common.sqlite_wal import use_wal
 from featurehouse.errors import BackendError
-from featurehouse.online.base import Key, OnlineTable, Row, Versions, version_list
+from featurehouse.online.base import Key, Row, Versions, version_list
 from featurehouse.online.codec import decoder, encode_column, encode_key
 from featurehouse.online.packing import RowLayout, row_assembler
-from featurehouse.sqlite_wal import use_wal
+from featurehouse.types import OnlineTable
 
 if TYPE_CHECKING:
     import pyarrow as pa

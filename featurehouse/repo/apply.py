@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from featurehouse.catalog.base import describe
+from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.core.feature_view import FEATURE_VIEW
 from featurehouse.errors import SchemaError
-from featurehouse.feature_view import FEATURE_VIEW
 from featurehouse.models.registry import DEPLOYMENT
 from featurehouse.repo import changes as catalog_changes
 from featurehouse.repo.plan import BREAKING, CHANGE, CREATE, REMOVE, Change, Plan
 from featurehouse.repo.state import managed_objects, set_managed
-from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 
 if TYPE_CHECKING:
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
     from featurehouse.store import FeatureStore
 
 

@@ -12,19 +12,19 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import JsonBody, update_with_retry
+from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.core.feature_view import FEATURE_VIEW
+from featurehouse.core.online_sync import rebuild_online
+from featurehouse.core.query import Query
+from featurehouse.core.recovery import record_schema
+from featurehouse.core.training_dataset import TRAINING_DATASET, catalog_name, table_id
 from featurehouse.errors import ConflictError
-from featurehouse.feature_view import FEATURE_VIEW
 from featurehouse.models.registry import DEPLOYMENT, MODEL
-from featurehouse.online_sync import rebuild_online
-from featurehouse.query import Query
-from featurehouse.recovery import record_schema
-from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
-from featurehouse.training_dataset import TRAINING_DATASET, catalog_name, table_id
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
 
 GroupKey = tuple[str, int]
 

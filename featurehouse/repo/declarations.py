@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.core.query import Query, select
 from featurehouse.errors import SchemaError
-from featurehouse.query import Query, select
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
 from featurehouse.types import check_ttl

@@ -16,7 +16,7 @@ from featurehouse.validation.suite import check_policy, current_suite
 
 if TYPE_CHECKING:
     from featurehouse.catalog.base import Catalog
-    from featurehouse.spec import FeatureGroupSpec
+    from featurehouse.catalog.records import FeatureGroupSpec
 
 
 @dataclass(frozen=True)

@@ -21,22 +21,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import describe
+from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.core.feature_view import FEATURE_VIEW, definition_json
+from featurehouse.core.view_plan import groups_of, pinned_query, plan_view
 from featurehouse.errors import DataError, NotFoundError
-from featurehouse.feature_view import FEATURE_VIEW, definition_json
 from featurehouse.models.registry import DEPLOYMENT
 from featurehouse.repo.declarations import Deployment, FeatureGroup, FeatureView
 from featurehouse.repo.expectations import DeclaredSuite, declared_suite, suite_changes, summary
 from featurehouse.repo.loader import Repo
 from featurehouse.repo.state import ObjectId, managed_objects
-from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.types import check_object_name, check_schema
-from featurehouse.view_plan import groups_of, pinned_query, plan_view
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from featurehouse.catalog.base import Catalog
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
     from featurehouse.store import FeatureStore
 
 CREATE, CHANGE, BREAKING, REMOVE = "create", "change", "breaking", "remove"

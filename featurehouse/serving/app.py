@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-import featurehouse
 from featurehouse.config import Settings
 from featurehouse.serving import routes_health, routes_predict, routes_vectors
 from featurehouse.serving.bodies import MAX_BODY_BYTES
@@ -28,11 +28,11 @@ from featurehouse.serving.security import BEARER, TokenGuard
 from featurehouse.serving.state import ServiceState
 
 if TYPE_CHECKING:
-    from featurehouse.store import FeatureStore
+    from featurehouse.models.platform import Platform
 
 
 def create_app(
-    store: FeatureStore,
+    store: Platform,
     token: str | None = None,
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -57,7 +57,7 @@ def create_app(
 
     app = FastAPI(
         title="featurehouse",
-        version=featurehouse.__version__,
+        version=metadata.version("featurehouse"),
         description="Online inference: predictions through deployments, feature vectors.",
         lifespan=lifespan,
     )
@@ -85,7 +85,7 @@ def create_app(
 def app_from_settings() -> FastAPI:
     """The app for each uvicorn worker process: the project and token from settings
     (``FEATUREHOUSE_HOME``, ``FEATUREHOUSE_SERVE_TOKEN``)."""
-    from featurehouse.store import FeatureStore
+    from featurehouse.models.platform import Platform
 
     settings = Settings.load()
-    return create_app(FeatureStore(settings), settings.serve_token or None, close_store=True)
+    return create_app(Platform(settings), settings.serve_token or None, close_store=True)

@@ -13,12 +13,12 @@ from featurehouse.serving.predictor import Predictor, run_model
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.store import FeatureStore
-    from featurehouse.writer import WriteResult
+    from featurehouse.core.writer import WriteResult
+    from featurehouse.models.platform import Platform
 
 
 def batch_predict(
-    store: FeatureStore,
+    store: Platform,
     name: str,
     start: datetime | str | None = None,
     end: datetime | str | None = None,

@@ -21,9 +21,9 @@ from featurehouse.errors import AlreadyExistsError, NotFoundError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.feature_group import FeatureGroup
+    from featurehouse.core.feature_group import FeatureGroup
+    from featurehouse.models.platform import Platform
     from featurehouse.serving.predictor import Prediction
-    from featurehouse.store import FeatureStore
 
 
 LOG_INTERVAL = 5.0  # seconds between writes of a prediction log
@@ -50,7 +50,7 @@ def _schema() -> pa.Schema:
 
 
 def log_group(
-    store: FeatureStore, name: str, schema: pa.Schema, keys: Sequence[str], description: str
+    store: Platform, name: str, schema: pa.Schema, keys: Sequence[str], description: str
 ) -> FeatureGroup:
     """The offline feature group a log is kept in (created on first use)."""
     try:
@@ -69,7 +69,7 @@ def log_group(
             return store.get_feature_group(name)  # another process created it first
 
 
-def predictions_group(store: FeatureStore, deployment: str) -> FeatureGroup:
+def predictions_group(store: Platform, deployment: str) -> FeatureGroup:
     return log_group(
         store,
         f"{deployment}_predictions",
@@ -88,7 +88,7 @@ class PredictionLog:
 
     def __init__(
         self,
-        store: FeatureStore,
+        store: Platform,
         deployment: str,
         *,
         capacity: int = 100_000,
@@ -168,13 +168,13 @@ class PredictionLog:
 
 
 def log_outcomes(
-    store: FeatureStore, deployment: str, outcomes: Sequence[Mapping[str, Any]] | Any
+    store: Platform, deployment: str, outcomes: Sequence[Mapping[str, Any]] | Any
 ) -> int:
     """Record what really happened for served requests: rows of ``request_id`` and
     ``outcome`` (and optionally ``ts``), joined to the predictions by request id."""
     import pyarrow as pa
 
-    from featurehouse.frames import to_arrow
+    from featurehouse.core.frames import to_arrow
 
     table = to_arrow(f"{deployment} outcomes", outcomes)
     if "ts" not in table.column_names:

@@ -20,11 +20,11 @@ from featurehouse.errors import BackendError, DataError, NotFoundError
 from featurehouse.transforms.apply import VectorTransform, output_names
 
 if TYPE_CHECKING:
-    from featurehouse.feature_group import FeatureGroup
-    from featurehouse.feature_view import FeatureView
+    from featurehouse.core.feature_group import FeatureGroup
+    from featurehouse.core.feature_view import FeatureView
+    from featurehouse.models.deployments import Deployment
+    from featurehouse.models.platform import Platform
     from featurehouse.models.registry import ModelVersion
-    from featurehouse.serving.deployments import Deployment
-    from featurehouse.store import FeatureStore
 
 REFRESH_SECONDS = 1.0  # how stale a deployment may be: changes are picked up without restart
 logger = logging.getLogger("featurehouse.serving")
@@ -58,7 +58,7 @@ class Predictor:
     """Caches deployments (refreshed every second), views and loaded models. With
     ``threads``, models that take an ``n_jobs`` parameter use that many threads."""
 
-    def __init__(self, store: FeatureStore, threads: int | None = None) -> None:
+    def __init__(self, store: Platform, threads: int | None = None) -> None:
         self._store = store
         self._threads = threads
         self._lock = threading.Lock()

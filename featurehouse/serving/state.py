@@ -21,8 +21,8 @@ from featurehouse.serving.predictor import REFRESH_SECONDS, Predictor
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.feature_view import FeatureView
-    from featurehouse.store import FeatureStore
+    from featurehouse.core.feature_view import FeatureView
+    from featurehouse.models.platform import Platform
 
 logger = logging.getLogger("featurehouse.serving")
 P = ParamSpec("P")
@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 
 class ServiceState:
-    def __init__(self, store: FeatureStore, *, log_interval: float = LOG_INTERVAL) -> None:
+    def __init__(self, store: Platform, *, log_interval: float = LOG_INTERVAL) -> None:
         self.store = store
         # One thread per model call: a request scores a few rows, for which waking a pool
         # of threads costs more than it saves (and on a busy machine waits for free cores).

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from featurehouse.common.imports import ImportKind, reference_to, remember_definition, resolve
 from featurehouse.errors import SchemaError
-from featurehouse.imports import ImportKind, reference_to, remember_definition, resolve
 
 if TYPE_CHECKING:
     import numpy as np
@@ -88,7 +88,7 @@ def transform_from_json(
     data: dict[str, Any], trusted: Sequence[str] = (), *, owner: str = ""
 ) -> Transform:
     """Rebuild a transform stored by ``to_json``: its class must be a Transform in a
-    trusted module (see ``featurehouse.imports``)."""
+    trusted module (see ``featurehouse.common.imports``)."""
     cls = resolve(TRANSFORM, data["name"], data["class"], trusted, owner=owner)
     try:
         transform: Transform = cls(**data["params"])

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, get_type_hints
 
+from featurehouse.common.imports import ImportKind, reference_to, remember_definition, resolve
 from featurehouse.errors import DataError, SchemaError
-from featurehouse.imports import ImportKind, reference_to, remember_definition, resolve
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -159,7 +159,7 @@ def on_demand_from_json(
     data: dict[str, Any], trusted: Sequence[str] = (), *, owner: str = ""
 ) -> OnDemandFeature:
     """The declared function a stored entry names, from a trusted module (see
-    ``featurehouse.imports``)."""
+    ``featurehouse.common.imports``)."""
     feature: OnDemandFeature = resolve(
         ON_DEMAND, data["name"], data["function"], trusted, owner=owner
     )

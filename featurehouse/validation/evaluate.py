@@ -86,7 +86,7 @@ def evaluate(
 ) -> Evaluation:
     """Run every expectation over ``table``; an expectation that cannot run on its
     column's type raises a SchemaError naming it. A user-defined check is imported only
-    from a trusted module (``featurehouse`` and ``trusted``, see ``featurehouse.imports``)."""
+    from a trusted module (``featurehouse`` and ``trusted``, see ``featurehouse.common.imports``)."""
     import pyarrow as pa
 
     columns = _Columns(table)

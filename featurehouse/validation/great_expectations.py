@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from featurehouse.errors import SchemaError
-from featurehouse.validation import expect
+from featurehouse.validation import constructors as expect
 from featurehouse.validation.expectation import Expectation
 
 # Keywords about how Great Expectations reports a result, not what it checks.
@@ -122,8 +122,11 @@ CONVERTERS: dict[str, Callable[[dict[str, Any]], list[Expectation]]] = {
 }
 
 
-def convert_suite(suite: str | Path | Mapping[str, Any]) -> list[Expectation]:
-    """The expectations of a Great Expectations suite (a JSON file's path, or its dict)."""
+def from_great_expectations(suite: str | Path | Mapping[str, Any]) -> list[Expectation]:
+    """Expectations from a Great Expectations suite saved as JSON (a path or the parsed dict).
+
+    An expectation type featurehouse cannot run is refused with an error naming it.
+    """
     if isinstance(suite, str | Path):
         data = json.loads(Path(suite).read_text())
         source = str(suite)

@@ -14,7 +14,7 @@ from featurehouse.errors import AlreadyExistsError, NotFoundError
 
 if TYPE_CHECKING:
     from featurehouse.catalog.base import Catalog
-    from featurehouse.spec import FeatureGroupSpec
+    from featurehouse.catalog.records import FeatureGroupSpec
 
 VALIDATION_REPORT = "validation_report"
 

@@ -17,7 +17,7 @@ from featurehouse.validation.expectation import Expectation, check_suite, expect
 
 if TYPE_CHECKING:
     from featurehouse.catalog.base import Catalog
-    from featurehouse.spec import FeatureGroupSpec
+    from featurehouse.catalog.records import FeatureGroupSpec
 
 EXPECTATION_SUITE = "expectation_suite"
 POLICIES = ("raise", "quarantine")

@@ -1,7 +1,7 @@
 """User-defined checks: functions declared with ``@fh.check``, stored by import path.
 
 The declaration is what lets a catalog name the function: a stored check path is followed
-only to a function declared so, in a trusted module (see ``featurehouse.imports``).
+only to a function declared so, in a trusted module (see ``featurehouse.common.imports``).
 
 >>> @fh.check
 ... def positive_when_refund(batch: pa.Table) -> np.ndarray:
@@ -14,8 +14,8 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from featurehouse.common.imports import ImportKind, remember_definition, resolve
 from featurehouse.errors import SchemaError
-from featurehouse.imports import ImportKind, remember_definition, resolve
 
 F = TypeVar("F", bound=Callable[..., Any])
 _MARK = "__featurehouse_check__"

@@ -14,8 +14,8 @@ import pytest
 
 import featurehouse as fh
 from featurehouse.config import Settings
+from featurehouse.core.statistics import BINS, QUANTILES, SAMPLE_ROWS, compute
 from featurehouse.errors import NotFoundError
-from featurehouse.monitoring.statistics import BINS, QUANTILES, SAMPLE_ROWS, compute
 
 from .conftest import T0
 

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from featurehouse.errors import BackendError
-from featurehouse.online.base import OnlineStore, OnlineTable, open_online_store
+from featurehouse.online.base import OnlineStore, open_online_store
 from featurehouse.online.keys import conform_key_value
+from featurehouse.types import OnlineTable
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TS = pa.timestamp("us", tz="UTC")

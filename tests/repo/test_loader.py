@@ -67,7 +67,7 @@ def test_plan_names_unknown_types_and_groups(tmp_path: Path, repo: RepoDir) -> N
     with pytest.raises(SchemaError) as err:
         repo.plan()
     assert (err.value.column, err.value.received) == ("x", "float128")
-    view = 'import featurehouse as fh\nfrom featurehouse.query import Query, Selection\nv = fh.repo.FeatureView(name="v", query=Query(Selection("ghost", 3)))\n'
+    view = 'import featurehouse as fh\nfrom featurehouse.core.query import Query, Selection\nv = fh.repo.FeatureView(name="v", query=Query(Selection("ghost", 3)))\n'
     write(repo.path, {"features.py": view})
     with pytest.raises(NotFoundError, match="reads feature group ghost:3, which is neither"):
         make_plan(repo.store, load_repo(repo.path))

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from featurehouse.core.quarantine import FAILED, split_rows
 from featurehouse.validation import expect
 from featurehouse.validation.evaluate import evaluate
 from featurehouse.validation.expectation import Expectation
-from featurehouse.validation.quarantine import FAILED, split_rows
 
 PATTERNS = ["^a", "b$", "a.c", "[0-9]+", "^(ab|c)*$", "x?y", ""]
 INCLUSIVE = ["both", "neither", "left", "right"]

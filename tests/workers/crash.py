@@ -27,9 +27,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from featurehouse.monitoring.statistics import SPLIT_STATISTICS
-from featurehouse.spec import FEATURE_GROUP
-from featurehouse.training_dataset import TRAINING_DATASET
+from featurehouse.catalog.records import FEATURE_GROUP
+from featurehouse.core.statistics import SPLIT_STATISTICS
+from featurehouse.core.training_dataset import TRAINING_DATASET
 
 # The training-data range the tests use (their groups' rows lie inside it).
 START, END = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)

@@ -21,7 +21,7 @@ from tests.workers.insert import announce, die, say
 
 def main(argv: list[str]) -> int:
     import featurehouse as fh
-    from featurehouse import online_sync
+    from featurehouse.core import online_sync
 
     home, name, online, *flags = argv
     fs = fh.connect(home, online=online)

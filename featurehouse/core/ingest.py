@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.core.frames import to_arrow
 from featurehouse.errors import DataError, SchemaError
-from featurehouse.frames import to_arrow
 from featurehouse.types import (
     check_column_names,
     conform_column,
@@ -18,8 +18,8 @@ from featurehouse.types import (
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from featurehouse.catalog.records import FeatureGroupSpec
     from featurehouse.engine.base import Engine
-    from featurehouse.spec import FeatureGroupSpec
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from featurehouse import view_reader
 from featurehouse.catalog.base import Entry, JsonBody, update_with_retry
-from featurehouse.errors import DataError, SchemaError
-from featurehouse.frames import Result, to_arrow
-from featurehouse.query import Query
-from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
-from featurehouse.training_dataset import (
+from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.core import view_reader
+from featurehouse.core.frames import Result, to_arrow
+from featurehouse.core.query import Query
+from featurehouse.core.training_dataset import (
     TRAINING_DATASET,
     Splits,
     TrainingDataset,
@@ -24,6 +23,8 @@ from featurehouse.training_dataset import (
     split_rows,
     store_training_dataset,
 )
+from featurehouse.core.view_plan import ViewPlan, groups_of, plan_view
+from featurehouse.errors import DataError, SchemaError
 from featurehouse.transforms.apply import (
     Statistics,
     VectorTransform,
@@ -34,12 +35,11 @@ from featurehouse.transforms.apply import (
 from featurehouse.transforms.base import Transform, transform_from_json
 from featurehouse.transforms.on_demand import OnDemandFeature, on_demand_from_json
 from featurehouse.types import as_utc
-from featurehouse.view_plan import ViewPlan, groups_of, plan_view
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
 
 FEATURE_VIEW = "feature_view"
 
@@ -170,7 +170,7 @@ class FeatureView:
     @property
     def _plan(self) -> ViewPlan:
         """The whole plan: the on-demand features and transforms, imported on first use
-        from trusted modules only (``featurehouse.imports``)."""
+        from trusted modules only (``featurehouse.common.imports``)."""
         if self._full_plan is None:
             trusted = self._services.settings.trusted_modules
             on_demand = [

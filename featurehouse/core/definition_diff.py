@@ -14,7 +14,7 @@ from featurehouse.types import check_schema
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.spec import FeatureGroupSpec
+    from featurehouse.catalog.records import FeatureGroupSpec
     from featurehouse.validation.suite import ExpectationSuite
 
 VIEW_DEFINITION = ("query", "labels", "description", "on_demand", "transforms")

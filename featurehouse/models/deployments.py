@@ -21,8 +21,8 @@ MISSING_ENTITIES = ("predict", "refuse")  # what a deployment does with an unkno
 
 if TYPE_CHECKING:
     from featurehouse.catalog.base import Entry
+    from featurehouse.core.services import Services
     from featurehouse.models.registry import ModelRegistry
-    from featurehouse.services import Services
 
 
 @dataclass(frozen=True)

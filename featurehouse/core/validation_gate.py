@@ -17,19 +17,19 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from featurehouse.core import quarantine
+from featurehouse.core.writer import WriteResult
 from featurehouse.errors import NotFoundError, ValidationError
-from featurehouse.validation import quarantine
 from featurehouse.validation.evaluate import Evaluation, evaluate
 from featurehouse.validation.report import ValidationReport, store_report
 from featurehouse.validation.suite import ExpectationSuite, check_policy, current_suite
-from featurehouse.writer import WriteResult
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.ingest import PreparedBatch
-    from featurehouse.services import Services
-    from featurehouse.spec import FeatureGroupSpec
+    from featurehouse.catalog.records import FeatureGroupSpec
+    from featurehouse.core.ingest import PreparedBatch
+    from featurehouse.core.services import Services
 
 
 @dataclass(frozen=True)

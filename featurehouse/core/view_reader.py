@@ -10,19 +10,19 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.core.feature_group import read_online
+from featurehouse.core.frames import to_arrow
+from featurehouse.core.view_plan import HIDDEN, SourcePlan, ViewPlan
 from featurehouse.engine.base import AsOfSource
 from featurehouse.errors import DataError, SchemaError
-from featurehouse.feature_group import read_online
-from featurehouse.frames import to_arrow
 from featurehouse.transforms.on_demand import arrow_type, check_request_value
 from featurehouse.types import conform_column
-from featurehouse.view_plan import HIDDEN, SourcePlan, ViewPlan
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
 
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
 
 Versions = dict[str, int]  # feature group label -> Delta version read
 

@@ -16,8 +16,8 @@ from featurehouse.errors import NotFoundError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.services import Services
-    from featurehouse.spec import FeatureGroupSpec
+    from featurehouse.catalog.records import FeatureGroupSpec
+    from featurehouse.core.services import Services
     from featurehouse.validation.evaluate import Evaluation
 
 FAILED = "_fh_failed_expectations"

@@ -14,18 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from featurehouse.catalog.records import FeatureGroupSpec
+from featurehouse.core.ingest import PreparedBatch, conform_keys
+from featurehouse.core.online_sync import sync_online
+from featurehouse.core.recovery import reconcile_schema
+from featurehouse.core.statistics import record_commit
 from featurehouse.errors import ConflictError, DataError, SchemaError
-from featurehouse.ingest import PreparedBatch, conform_keys
-from featurehouse.monitoring.statistics import record_commit
-from featurehouse.online_sync import sync_online
-from featurehouse.recovery import reconcile_schema
-from featurehouse.spec import FeatureGroupSpec
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
 
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
 
 T = TypeVar("T")
 COMMIT_ATTEMPTS = 20
@@ -181,7 +181,7 @@ def delete(
     key_table = conform_keys(spec, keys) if keys is not None else None
     predicate = None
     if where is not None:  # parsed and checked whole: Delta never sees the user's text
-        from featurehouse.predicate import delta_predicate
+        from featurehouse.core.predicate import delta_predicate
 
         predicate = delta_predicate(spec.label, where, spec.schema)
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from featurehouse.catalog.base import JsonBody, update_with_retry
-from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
 
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
 
 CHANGE_TYPE = "_change_type"
 VERSION = "_fh_version"

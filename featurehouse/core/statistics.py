@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    from featurehouse.services import Services
-    from featurehouse.spec import FeatureGroupSpec
+    from featurehouse.catalog.records import FeatureGroupSpec
+    from featurehouse.core.services import Services
 
 COMMIT_STATISTICS = "commit_statistics"  # name "<group>:<version>", version = Delta version
 TABLE_STATISTICS = "table_statistics"  # the same, of the whole table as of that version

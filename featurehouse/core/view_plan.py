@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.catalog.records import FeatureGroupSpec
+from featurehouse.core.query import Query, Selection
 from featurehouse.errors import SchemaError
-from featurehouse.query import Query, Selection
-from featurehouse.spec import FeatureGroupSpec
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
 

@@ -8,8 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import Entry
-from featurehouse.online.base import OnlineTable
-from featurehouse.types import schema_from_json, schema_to_json
+from featurehouse.types import OnlineTable, schema_from_json, schema_to_json
 
 if TYPE_CHECKING:
     import pyarrow as pa

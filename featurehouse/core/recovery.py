@@ -16,15 +16,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from featurehouse.catalog.base import JsonBody, update_with_retry
+from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.errors import NotFoundError
-from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.types import schema_from_json, schema_to_json, storage_type
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
 
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
 
 
 def recover_schema(services: Services, spec: FeatureGroupSpec) -> FeatureGroupSpec:

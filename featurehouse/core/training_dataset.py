@@ -9,17 +9,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import Entry, JsonBody
+from featurehouse.core.frames import Result
+from featurehouse.core.statistics import record_splits
 from featurehouse.errors import AlreadyExistsError, DataError, NotFoundError
-from featurehouse.frames import Result
-from featurehouse.monitoring.statistics import record_splits
 from featurehouse.transforms.apply import transform_table
 from featurehouse.transforms.base import Transform
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.monitoring.statistics import TableStatistics
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
+    from featurehouse.core.statistics import TableStatistics
 
 TRAINING_DATASET = "training_dataset"
 CLAIM_ATTEMPTS = 20
@@ -64,7 +64,7 @@ class TrainingDataset:
     def split_statistics(self, split: str = "train") -> TableStatistics:
         """Statistics of one split (row count, nulls, moments, quantiles, histograms, top
         values), computed when the dataset was created."""
-        from featurehouse.monitoring.statistics import split_statistics
+        from featurehouse.core.statistics import split_statistics
 
         self._check_split(split)
         return split_statistics(

@@ -7,28 +7,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
-from featurehouse import writer
+from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.core import quarantine, writer
+from featurehouse.core.frames import Result
+from featurehouse.core.ingest import prepare_batch
+from featurehouse.core.online_sync import rebuild_online, sync_online
+from featurehouse.core.query import Query, select, select_except
+from featurehouse.core.recovery import reconcile_schema, recover_schema
+from featurehouse.core.validation_gate import check_insert
 from featurehouse.errors import DataError, NotFoundError, SchemaError
-from featurehouse.frames import Result
-from featurehouse.ingest import prepare_batch
 from featurehouse.online.base import Key, Row
 from featurehouse.online.keys import conform_key_value
-from featurehouse.online_sync import rebuild_online, sync_online
-from featurehouse.query import Query, select, select_except
-from featurehouse.recovery import reconcile_schema, recover_schema
-from featurehouse.spec import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.types import as_utc
-from featurehouse.validation import quarantine
 from featurehouse.validation.expectation import Expectation
-from featurehouse.validation.gate import check_insert
 from featurehouse.validation.report import ValidationReport, list_reports
 from featurehouse.validation.suite import ExpectationSuite, current_suite, save_suite
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from featurehouse.monitoring.statistics import TableStatistics
-    from featurehouse.services import Services
+    from featurehouse.core.services import Services
+    from featurehouse.core.statistics import TableStatistics
 
 
 @dataclass(frozen=True)
@@ -250,7 +249,7 @@ class FeatureGroup:
     def statistics(self, commit: int | None = None) -> TableStatistics:
         """Statistics of the whole table as it is now (computed in DuckDB, kept per offline
         version), or of the batch written by the commit of offline version ``commit``."""
-        from featurehouse.monitoring import statistics
+        from featurehouse.core import statistics
 
         self._spec = recover_schema(self._services, self._spec)
         if self._spec.schema is None:
