@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import Entry, JsonBody
-from featurehouse.catalog.codec import NOT_STORED, Record, entry_attribute
+from featurehouse.catalog.codec import NOT_STORED, Record, entry_attribute, stored_as
 from featurehouse.catalog.numbering import VersionTaken, create_next
 from featurehouse.core.frames import Result
 from featurehouse.core.statistics import record_splits
@@ -43,6 +43,11 @@ class TrainingDataset(Record):
     transforms: Mapping[str, Transform] = field(
         default_factory=dict, repr=False, metadata=NOT_STORED
     )
+    # How the splits were asked for ({name: [start, end]} or {name: fraction}), and the seed.
+    split_definition: dict[str, Any] | None = field(
+        default=None, repr=False, metadata=stored_as("splits")
+    )
+    seed: int = field(default=0, repr=False)
 
     @property
     def splits(self) -> list[str]:
