@@ -89,6 +89,9 @@ def encode(record: object) -> JsonBody:
 
 def decode(cls: type[R], body: Mapping[str, Any], *, entry: Entry | None = None, **given: Any) -> R:
     """The record of a body: entry fields from ``entry``, unstored ones from ``given``."""
+    unknown = set(given) - {f.name for f in _fields(cls) if f.given}
+    if unknown:
+        raise TypeError(f"{cls.__name__} is given {sorted(unknown)}, which are not unstored fields")
     values: dict[str, Any] = {}
     for f in _fields(cls):
         if f.entry is not None:

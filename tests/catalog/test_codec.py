@@ -19,6 +19,7 @@ from featurehouse.catalog.base import Entry
 from featurehouse.catalog.codec import Record
 from featurehouse.catalog.records import FeatureGroupSpec
 from featurehouse.core.training_dataset import TrainingDataset
+from featurehouse.errors import DataError
 from featurehouse.models.deployments import Deployment, Served
 from featurehouse.models.registry import ModelVersion
 from featurehouse.monitoring.alerts import Alert
@@ -238,6 +239,14 @@ def test_keys_no_field_reads_are_ignored_and_missing_ones_take_their_default() -
         Entry(entry.kind, entry.name, 1, 1, {**older, "later": 1}, T0, T0)
     )
     assert (decoded.note, decoded.missing_entities) == ("", "predict")
+
+
+def test_a_body_without_a_required_key_names_the_record_and_the_key() -> None:
+    entry = pinned_entry("monitor")
+    body = {k: v for k, v in entry.body.items() if k != "split"}
+    with pytest.raises(DataError, match="catalog record Monitor: the body has no 'split'") as err:
+        Monitor.from_entry(Entry(entry.kind, entry.name, 1, 1, body, T0, T0))
+    assert err.value.column == "split"
 
 
 # -- round trips on random values -------------------------------------------------------------
