@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from featurehouse.common.backends import open_backend
 from featurehouse.errors import ConflictError
@@ -67,19 +67,39 @@ class Catalog(Protocol):
     def close(self) -> None: ...
 
 
+ATTEMPTS = 50  # how often a change that concurrent writers got in the way of is tried
+T = TypeVar("T")
+
+
+def retry(kind: str, name: str, attempt: Callable[[], T | None]) -> T:
+    """Run ``attempt`` until it returns a value; None means a concurrent writer got in the
+    way. After ``ATTEMPTS`` tries, a ConflictError naming the object and the attempts."""
+    for _ in range(ATTEMPTS):
+        result = attempt()
+        if result is not None:
+            return result
+    raise ConflictError(
+        f"{describe(kind)} {name!r}: gave up after {ATTEMPTS} attempts, each undone by a "
+        "concurrent change; try again",
+        obj=name,
+        expected=f"at most {ATTEMPTS} attempts",
+        received=ATTEMPTS,
+    )
+
+
 def update_with_retry(
     catalog: Catalog,
     kind: str,
     name: str,
     version: int,
     change: Callable[[JsonBody], JsonBody | None],
-    attempts: int = 50,
 ) -> Entry:
     """Apply ``change`` to the current body until no concurrent update interferes.
 
     ``change`` returns the new body, or None when nothing needs to change.
     """
-    for _ in range(attempts):
+
+    def attempt() -> Entry | None:
         entry = catalog.get(kind, name, version)
         body = change(dict(entry.body))
         if body is None:
@@ -87,11 +107,9 @@ def update_with_retry(
         try:
             return catalog.update(entry, body)
         except ConflictError:
-            continue
-    raise ConflictError(
-        f"{describe(kind)} {name!r} version {version}: gave up after {attempts} concurrent updates",
-        obj=f"{name}:{version}",
-    )
+            return None
+
+    return retry(kind, f"{name}:{version}", attempt)
 
 
 # URI scheme -> "module:factory". Drivers load only when their scheme is used.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from featurehouse.catalog.base import Entry
-from featurehouse.types import OnlineTable, schema_from_json, schema_to_json
+from featurehouse.catalog.codec import Record, entry_attribute, stored_as
+from featurehouse.types import OnlineTable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -17,15 +17,15 @@ FEATURE_GROUP = "feature_group"
 
 
 @dataclass(frozen=True)
-class FeatureGroupSpec:
-    name: str
-    version: int
+class FeatureGroupSpec(Record):
+    name: str = field(metadata=entry_attribute("name"))
+    version: int = field(metadata=entry_attribute("version"))
     primary_key: tuple[str, ...]
     event_time: str
     online: bool = False
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
-    ttl: timedelta | None = None
+    ttl: timedelta | None = field(default=None, metadata=stored_as("ttl_seconds"))
     owner: str | None = None
     schema: pa.Schema | None = None
     # The last offline (Delta) version whose rows are in the online store.
@@ -48,33 +48,3 @@ class FeatureGroupSpec:
 
     def with_schema(self, schema: pa.Schema) -> FeatureGroupSpec:
         return replace(self, schema=schema)
-
-    def to_body(self) -> dict[str, Any]:
-        return {
-            "primary_key": list(self.primary_key),
-            "event_time": self.event_time,
-            "online": self.online,
-            "description": self.description,
-            "tags": dict(self.tags),
-            "ttl_seconds": None if self.ttl is None else self.ttl.total_seconds(),
-            "owner": self.owner,
-            "schema": None if self.schema is None else schema_to_json(self.schema),
-            "online_version": self.online_version,
-        }
-
-    @classmethod
-    def from_entry(cls, entry: Entry) -> FeatureGroupSpec:
-        body = entry.body
-        return cls(
-            name=entry.name,
-            version=entry.version,
-            primary_key=tuple(body["primary_key"]),
-            event_time=body["event_time"],
-            online=body["online"],
-            description=body["description"],
-            tags=body["tags"],
-            ttl=None if body["ttl_seconds"] is None else timedelta(seconds=body["ttl_seconds"]),
-            owner=body["owner"],
-            schema=None if body["schema"] is None else schema_from_json(body["schema"]),
-            online_version=body["online_version"],
-        )

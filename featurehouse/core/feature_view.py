@@ -364,7 +364,9 @@ class FeatureView:
         return [self._dataset(e) for e in entries]
 
     def _dataset(self, entry: Entry) -> TrainingDataset:
-        return TrainingDataset.from_entry(self._services, entry, _Transforms(self))
+        return TrainingDataset.from_entry(
+            entry, services=self._services, transforms=_Transforms(self)
+        )
 
     def _statistics(self) -> Statistics:
         """The fitted statistics of the bound training dataset (loaded once)."""

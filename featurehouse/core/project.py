@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Self
 
+from featurehouse.catalog.base import Entry, JsonBody, describe
+from featurehouse.catalog.numbering import create_next, next_version
 from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.catalog.suggest import get_entry
 from featurehouse.config import Settings
@@ -106,9 +108,9 @@ class Project:
                 received=list(primary_key),
             )
         check_column_names(f"feature group {label}", [*primary_key, event_time])
-        if version is None:
-            existing = self._services.catalog.list(FEATURE_GROUP, name)
-            version = max((e.version for e in existing), default=0) + 1
+        requested = version
+        if version is None:  # for messages until create_next numbers it
+            version = next_version(self._services.catalog, FEATURE_GROUP, name)
         check_version(f"feature group {name}", version)
         ttl = check_ttl(f"feature group {label}", ttl)
         spec = FeatureGroupSpec(
@@ -128,19 +130,14 @@ class Project:
             )
         check_suite(f"feature group {spec.label}", list(expectations), spec.schema)
         check_policy(f"feature group {spec.label}", on_invalid)
-        try:
-            entry = self._services.catalog.create(FEATURE_GROUP, name, version, spec.to_body())
-        except AlreadyExistsError as exc:
-            raise AlreadyExistsError(
-                f"feature group {spec.label} already exists; get it with get_feature_group("
-                f"{name!r}, version={version}) or create version {version + 1}",
-                obj=spec.label,
-            ) from exc
+        spec = FeatureGroupSpec.from_entry(
+            self._create(FEATURE_GROUP, name, requested, spec.to_json())
+        )
         if spec.schema is not None:
             self._services.offline.create(spec.table_id, spec.schema, change_feed=spec.online)
         if expectations or on_invalid != "raise":
             save_suite(self._services.catalog, spec, expectations, on_invalid)
-        return FeatureGroup(self._services, FeatureGroupSpec.from_entry(entry))
+        return FeatureGroup(self._services, spec)
 
     def create_feature_view(
         self,
@@ -162,24 +159,28 @@ class Project:
         check_object_name("feature view", name)
         if isinstance(labels, str):
             labels = [labels]
-        if version is None:
-            existing = self._services.catalog.list(FEATURE_VIEW, name)
-            version = max((e.version for e in existing), default=0) + 1
-        check_version(f"feature view {name}", version)
+        if version is not None:
+            check_version(f"feature view {name}", version)
         transforms = dict(transforms or {})
         plan = load_plan(self._services, name, query, labels, on_demand, transforms)
         body = definition_json(
             pinned_query(query, plan), labels, description, on_demand, transforms
         )
+        return FeatureView(self._services, self._create(FEATURE_VIEW, name, version, body))
+
+    def _create(self, kind: str, name: str, version: int | None, body: JsonBody) -> Entry:
+        """Create ``name`` at ``version``, or at the next free version when it is None (two
+        concurrent creators both succeed, with different versions)."""
+        if version is None:
+            return create_next(self._services.catalog, kind, name, lambda _: body)
         try:
-            entry = self._services.catalog.create(FEATURE_VIEW, name, version, body)
+            return self._services.catalog.create(kind, name, version, body)
         except AlreadyExistsError as exc:
             raise AlreadyExistsError(
-                f"feature view {name}:{version} already exists; get it with get_feature_view("
+                f"{describe(kind)} {name}:{version} already exists; get it with get_{kind}("
                 f"{name!r}, version={version}) or create version {version + 1}",
                 obj=f"{name}:{version}",
             ) from exc
-        return FeatureView(self._services, entry)
 
     def get_or_create_feature_view(
         self,

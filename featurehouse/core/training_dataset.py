@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.base import Entry, JsonBody
+from featurehouse.catalog.codec import NOT_STORED, Record, entry_attribute, stored_as
+from featurehouse.catalog.numbering import VersionTaken, create_next
 from featurehouse.core.frames import Result
 from featurehouse.core.statistics import record_splits
 from featurehouse.errors import AlreadyExistsError, DataError, NotFoundError
@@ -22,24 +24,30 @@ if TYPE_CHECKING:
     from featurehouse.core.statistics import TableStatistics
 
 TRAINING_DATASET = "training_dataset"
-CLAIM_ATTEMPTS = 20
 Splits = dict[str, tuple[datetime, datetime]] | dict[str, float]
 
 
 @dataclass(frozen=True)
-class TrainingDataset:
+class TrainingDataset(Record):
     """A feature view's data as it was read once; reading it again gives identical rows."""
 
-    services: Any = field(repr=False, compare=False)
+    services: Any = field(repr=False, compare=False, metadata=NOT_STORED)
     feature_view: str
     feature_view_version: int
-    version: int
+    version: int = field(metadata=entry_attribute("version"))
     rows: dict[str, int]  # rows per split
     group_versions: dict[str, int]  # feature group label -> Delta version read
     statistics: dict[str, Any]  # feature -> statistics fitted on the train split
     description: str
-    created_at: datetime
-    transforms: Mapping[str, Transform] = field(default_factory=dict, repr=False)
+    created_at: datetime = field(metadata=entry_attribute("created_at"))
+    transforms: Mapping[str, Transform] = field(
+        default_factory=dict, repr=False, metadata=NOT_STORED
+    )
+    # How the splits were asked for ({name: [start, end]} or {name: fraction}), and the seed.
+    split_definition: dict[str, Any] | None = field(
+        default=None, repr=False, metadata=stored_as("splits")
+    )
+    seed: int = field(default=0, repr=False)
 
     @property
     def splits(self) -> list[str]:
@@ -84,24 +92,6 @@ class TrainingDataset:
     def _table_id(self, split: str) -> str:
         return table_id(self.feature_view, self.feature_view_version, self.version, split)
 
-    @classmethod
-    def from_entry(
-        cls, services: Services, entry: Entry, transforms: Mapping[str, Transform]
-    ) -> TrainingDataset:
-        body = entry.body
-        return cls(
-            services=services,
-            feature_view=body["feature_view"],
-            feature_view_version=body["feature_view_version"],
-            version=entry.version,
-            rows=body["rows"],
-            group_versions=body["group_versions"],
-            statistics=body["statistics"],
-            description=body["description"],
-            created_at=entry.created_at,
-            transforms=transforms,
-        )
-
 
 def store_training_dataset(
     services: Services, view: str, view_version: int, parts: dict[str, pa.Table], body: JsonBody
@@ -110,27 +100,19 @@ def store_training_dataset(
     order: a process killed on the way leaves tables nothing refers to, never an entry
     without its tables. Writing a version's tables claims the number (a table is written
     once); a number whose tables exist already, a concurrent creator's or a killed run's,
-    is skipped."""
-    name = catalog_name(view, view_version)
-    version = 0
-    for _ in range(CLAIM_ATTEMPTS):
-        registered = max(
-            (e.version for e in services.catalog.list(TRAINING_DATASET, name)), default=0
-        )
-        version = max(version, registered) + 1
+    is skipped, as is one a creator with other splits registered first."""
+
+    def claimed(version: int) -> JsonBody:
         try:
             for split, part in parts.items():
                 services.offline.write_new(table_id(view, view_version, version, split), part)
-        except AlreadyExistsError:
-            continue
+        except AlreadyExistsError as exc:
+            raise VersionTaken from exc
         record_splits(services, view, view_version, version, parts)
-        try:
-            return services.catalog.create(TRAINING_DATASET, name, version, body)
-        except AlreadyExistsError:
-            continue  # a creator with other splits registered this number first
-    raise AlreadyExistsError(
-        f"feature view {view}:{view_version}: could not number a new training dataset",
-        obj=f"{view}:{view_version}",
+        return body
+
+    return create_next(
+        services.catalog, TRAINING_DATASET, catalog_name(view, view_version), claimed
     )
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import getpass
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.catalog.codec import Record, entry_attribute
+from featurehouse.catalog.numbering import create_next
 from featurehouse.catalog.suggest import close_names, did_you_mean, get_entry
-from featurehouse.errors import AlreadyExistsError, ConflictError, DataError, NotFoundError
+from featurehouse.errors import ConflictError, DataError, NotFoundError
 from featurehouse.models.registry import DEPLOYMENT, MODEL
 from featurehouse.types import check_object_name
 
@@ -33,15 +35,15 @@ class Served:
 
 
 @dataclass(frozen=True)
-class Deployment:
+class Deployment(Record):
     """One revision of a deployment."""
 
-    name: str
-    revision: int
+    name: str = field(metadata=entry_attribute("name"))
+    revision: int = field(metadata=entry_attribute("version"))
     models: tuple[Served, ...]
     feature_view: tuple[str, int]
     changed_by: str
-    changed_at: datetime
+    changed_at: datetime = field(metadata=entry_attribute("created_at"))
     note: str = ""
     missing_entities: str = "predict"  # or "refuse": entities not in the online store
 
@@ -122,17 +124,17 @@ class Deployments:
                 obj=name,
                 received=sorted(views),
             )
-        body = {
-            "models": [
-                {"model": model, "version": int(v), "weight": float(w)}
-                for v, w in sorted(split.items())
-            ],
-            "feature_view": list(views.pop()),
-            "changed_by": _user(),
-            "note": note,
-            "missing_entities": missing_entities,
-        }
-        return self._append(name, body)
+        change = Deployment(
+            name=name,
+            revision=0,  # numbered by the catalog
+            models=tuple(Served(model, int(v), float(w)) for v, w in sorted(split.items())),
+            feature_view=views.pop(),
+            changed_by=_user(),
+            changed_at=datetime.now(UTC),
+            note=note,
+            missing_entities=missing_entities,
+        )
+        return self._append(change)
 
     def rollback(self, name: str) -> Deployment:
         """Restore the revision before the current one (as a new revision)."""
@@ -142,24 +144,22 @@ class Deployments:
                 f"deployment {name!r} has no earlier revision to roll back to", obj=name
             )
         current, previous = history[-1], history[-2]
-        body = {
-            "models": [
-                {"model": s.model, "version": s.version, "weight": s.weight}
-                for s in previous.models
-            ],
-            "feature_view": list(previous.feature_view),
-            "changed_by": _user(),
-            "note": f"rollback of revision {current.revision} to revision {previous.revision}",
-            "missing_entities": previous.missing_entities,
-        }
-        return self._append(name, body)
+        change = replace(
+            previous,
+            changed_by=_user(),
+            changed_at=datetime.now(UTC),
+            note=f"rollback of revision {current.revision} to revision {previous.revision}",
+        )
+        return self._append(change)
 
     def get(self, name: str) -> Deployment:
         """The current revision."""
-        return _deployment(get_entry(self._services.catalog, DEPLOYMENT, name))
+        return Deployment.from_entry(get_entry(self._services.catalog, DEPLOYMENT, name))
 
     def history(self, name: str) -> list[Deployment]:
-        revisions = [_deployment(e) for e in self._services.catalog.list(DEPLOYMENT, name)]
+        revisions = [
+            Deployment.from_entry(e) for e in self._services.catalog.list(DEPLOYMENT, name)
+        ]
         if not revisions:
             close = close_names(self._services.catalog, DEPLOYMENT, name)
             raise NotFoundError(
@@ -173,7 +173,7 @@ class Deployments:
     def list(self) -> list[Deployment]:
         latest: dict[str, Deployment] = {}
         for entry in self._services.catalog.list(DEPLOYMENT):
-            latest[entry.name] = _deployment(entry)  # ordered by revision
+            latest[entry.name] = Deployment.from_entry(entry)  # ordered by revision
         return list(latest.values())
 
     def _current_model(self, name: str) -> str:
@@ -204,38 +204,18 @@ class Deployments:
             )
         return choice
 
-    def _append(self, name: str, body: dict[str, Any]) -> Deployment:
+    def _append(self, change: Deployment) -> Deployment:
         """Add a revision in one transaction with a check that every model version it
         serves still exists, so a concurrent ``models.delete`` of one cannot pass unseen."""
         catalog = self._services.catalog
-        for _ in range(20):
+
+        def served() -> list[Entry]:
             # A model version deleted since the caller checked it raises NotFoundError here.
-            served = [catalog.get(MODEL, m["model"], m["version"]) for m in body["models"]]
-            existing = catalog.list(DEPLOYMENT, name)
-            revision = max((e.version for e in existing), default=0) + 1
-            try:
-                return _deployment(
-                    catalog.create(DEPLOYMENT, name, revision, body, requires=served)
-                )
-            except (AlreadyExistsError, ConflictError):
-                continue  # another change landed first: a new revision number, a new check
-        raise ConflictError(f"deployment {name!r}: too many concurrent changes", obj=name)
+            return [catalog.get(MODEL, s.model, s.version) for s in change.models]
 
-
-def _deployment(entry: Entry) -> Deployment:
-    body = entry.body
-    return Deployment(
-        name=entry.name,
-        revision=entry.version,
-        models=tuple(
-            Served(m["model"], int(m["version"]), float(m["weight"])) for m in body["models"]
-        ),
-        feature_view=(body["feature_view"][0], int(body["feature_view"][1])),
-        changed_by=body["changed_by"],
-        changed_at=entry.created_at,
-        note=body.get("note", ""),
-        missing_entities=body.get("missing_entities", MISSING_ENTITIES[0]),  # older revisions
-    )
+        body = change.to_json()
+        entry = create_next(catalog, DEPLOYMENT, change.name, lambda _: body, requires=served)
+        return Deployment.from_entry(entry)
 
 
 def _user() -> str:

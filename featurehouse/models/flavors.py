@@ -1,8 +1,8 @@
-"""Model flavors: how a kind of model is recognised, saved and loaded.
+"""Model flavors: how a kind of model is recognised, saved, loaded and asked to predict.
 
-Each flavor is a small object in one table; the registry never branches on a library's
-name. The library of a flavor is imported only when a model of that flavor is saved or
-loaded.
+Each flavor is a small object in one table; the registry and the predictor never branch on
+a library's name. The library of a flavor is imported only when a model of that flavor is
+saved, loaded or predicts.
 """
 
 from __future__ import annotations
@@ -10,11 +10,32 @@ from __future__ import annotations
 import importlib
 import json
 import pickle
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from featurehouse.errors import DataError, MissingDependencyError, SchemaError
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """Rows of a model's input, each with a value for every one of ``columns`` (None for a
+    missing one). ``fitted_names`` label the columns, in their order, for a model fitted on
+    a DataFrame."""
+
+    rows: Sequence[Mapping[str, Any]]
+    columns: Sequence[str]
+    fitted_names: Sequence[str] | None = None
+
+    def matrix(self, dtype: Any) -> Any:
+        """The rows as a 2-D numpy array in ``columns`` order; a missing value is NaN."""
+        import numpy as np
+
+        return np.array(
+            [[np.nan if row[c] is None else row[c] for c in self.columns] for row in self.rows],
+            dtype=dtype,
+        )
 
 
 class Flavor(Protocol):
@@ -29,6 +50,11 @@ class Flavor(Protocol):
 
     def load(self, path: Path) -> Any: ...
 
+    def predict(self, model: Any, given: ModelInput) -> list[Any]:
+        """One prediction per row: a classifier's probability of its last class, else the
+        predicted value."""
+        ...
+
 
 def _module_of(model: Any) -> str:
     return type(model).__module__.split(".")[0]
@@ -41,29 +67,70 @@ def _require(module: str, extra: str) -> Any:
         raise MissingDependencyError.for_extra(module, extra) from exc
 
 
+def _pickle_save(model: Any, directory: Path) -> str:
+    with (directory / "model.pkl").open("wb") as f:
+        pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return "model.pkl"
+
+
+def _pickle_load(path: Path) -> Any:
+    with path.open("rb") as f:
+        return pickle.load(f)
+
+
+def _predict_array(model: Any, given: ModelInput) -> list[Any]:
+    """A model with a scikit-learn API (XGBoost and LightGBM wrappers included), given a
+    float array, or a DataFrame of the names it was fitted with."""
+    matrix = given.matrix("float64")
+    data: Any = matrix
+    if given.fitted_names is not None:
+        import pandas as pd
+
+        data = pd.DataFrame(matrix, columns=list(given.fitted_names))
+    if hasattr(model, "predict_proba"):
+        return [float(v) for v in model.predict_proba(data)[:, -1]]
+    return [v.item() if hasattr(v, "item") else v for v in model.predict(data)]
+
+
 @dataclass(frozen=True)
 class PickleFlavor:
-    """Models whose library pickles them faithfully (scikit-learn, and plain functions by
-    reference: they must be importable where the model is loaded)."""
+    """Models of a library that pickles them faithfully (scikit-learn)."""
 
     name: str
-    module: str | None  # the library whose objects this flavor holds; None: any callable
+    module: str  # the library whose objects this flavor holds
 
     def matches(self, model: Any) -> bool:
-        if self.module is None:
-            return callable(model)
         return _module_of(model) == self.module
 
     def save(self, model: Any, directory: Path) -> str:
-        with (directory / "model.pkl").open("wb") as f:
-            pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
-        return "model.pkl"
+        return _pickle_save(model, directory)
 
     def load(self, path: Path) -> Any:
-        if self.module is not None:
-            _require(self.module, "models")
-        with path.open("rb") as f:
-            return pickle.load(f)
+        _require(self.module, "models")
+        return _pickle_load(path)
+
+    def predict(self, model: Any, given: ModelInput) -> list[Any]:
+        return _predict_array(model, given)
+
+
+@dataclass(frozen=True)
+class FunctionFlavor:
+    """Plain Python functions, pickled by reference (they must be importable where the
+    model is loaded). One takes a list of feature dicts and returns one prediction each."""
+
+    name: str = "python_function"
+
+    def matches(self, model: Any) -> bool:
+        return callable(model)
+
+    def save(self, model: Any, directory: Path) -> str:
+        return _pickle_save(model, directory)
+
+    def load(self, path: Path) -> Any:
+        return _pickle_load(path)
+
+    def predict(self, model: Any, given: ModelInput) -> list[Any]:
+        return list(model([{c: row[c] for c in given.columns} for row in given.rows]))
 
 
 # The XGBoost classes a model can be: the native booster and the scikit-learn wrappers.
@@ -121,6 +188,9 @@ class XGBoostFlavor:
         model.load_model(str(path))
         return model
 
+    def predict(self, model: Any, given: ModelInput) -> list[Any]:
+        return _predict_array(model, given)
+
 
 class _ClassOnlyUnpickler(pickle.Unpickler):
     """Reads a pickled class reference, refusing every global but an XGBoost class (so
@@ -164,6 +234,9 @@ class LightGBMFlavor:
             return lightgbm.Booster(model_file=str(path))
         return PickleFlavor("lightgbm", "lightgbm").load(path)
 
+    def predict(self, model: Any, given: ModelInput) -> list[Any]:
+        return _predict_array(model, given)
+
 
 @dataclass(frozen=True)
 class TorchFlavor:
@@ -189,6 +262,15 @@ class TorchFlavor:
         torch = _require("torch", "models")
         return torch.load(str(path), weights_only=False)  # checksum verified first
 
+    def predict(self, model: Any, given: ModelInput) -> list[Any]:
+        """The last output of each row (a regressor's value, a classifier's last logit or
+        probability), from a float32 tensor."""
+        torch = _require("torch", "models")
+        matrix = given.matrix("float32")
+        with torch.no_grad():
+            outputs = model(torch.from_numpy(matrix)).reshape(len(given.rows), -1)
+        return [float(v) for v in outputs[:, -1]]
+
 
 # Checked in order: the first that matches a model is its flavor.
 FLAVORS: tuple[Flavor, ...] = (
@@ -196,7 +278,7 @@ FLAVORS: tuple[Flavor, ...] = (
     XGBoostFlavor(),
     LightGBMFlavor(),
     TorchFlavor(),
-    PickleFlavor("python_function", None),
+    FunctionFlavor(),
 )
 
 

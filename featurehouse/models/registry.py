@@ -18,11 +18,13 @@ import shutil
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.catalog.base import Catalog, Entry, JsonBody, update_with_retry
+from featurehouse.catalog.base import Catalog, Entry, JsonBody, retry, update_with_retry
+from featurehouse.catalog.codec import NOT_STORED, Record, entry_attribute, stored_as
+from featurehouse.catalog.numbering import create_next
 from featurehouse.catalog.suggest import get_entry
 from featurehouse.errors import (
     AlreadyExistsError,
@@ -46,11 +48,11 @@ EXAMPLE_ROWS = 5
 
 
 @dataclass(frozen=True)
-class ModelVersion:
+class ModelVersion(Record):
     """One registered version of a model."""
 
-    name: str
-    version: int
+    name: str = field(metadata=entry_attribute("name"))
+    version: int = field(metadata=entry_attribute("version"))
     flavor: str
     metrics: dict[str, float]
     params: dict[str, Any]
@@ -59,11 +61,16 @@ class ModelVersion:
     lineage: dict[str, Any]
     input_schema: list[dict[str, str]]
     input_example: list[dict[str, Any]]
-    created_at: datetime
-    aliases: tuple[str, ...] = ()
-    artifact: Path = field(default=Path(), repr=False)
+    created_at: datetime = field(metadata=entry_attribute("created_at"))
+    aliases: tuple[str, ...] = field(default=(), metadata=NOT_STORED)  # kept in ALIASES
+    # The artifact's path in the model store (as stored: checked before it is read).
+    stored_artifact: Path = field(default=Path(), repr=False, metadata=stored_as("artifact"))
     checksum: str = field(default="", repr=False)
-    model_store: Path = field(default=Path(), repr=False)
+    model_store: Path = field(default=Path(), repr=False, metadata=NOT_STORED)
+
+    @property
+    def artifact(self) -> Path:
+        return self.model_store / self.stored_artifact
 
     def load(self) -> Any:
         """The native model object, after checking the artifact is the one registered."""
@@ -172,26 +179,26 @@ class ModelRegistry:
                 f"model {name!r}: the {flavor.name} flavor could not save it: {exc}",
                 obj=name,
             ) from exc
-        body = {
-            "flavor": flavor.name,
-            "artifact": str((directory / artifact).relative_to(self._root)),
-            "checksum": _checksum(directory),
-            "metrics": {k: float(v) for k, v in (metrics or {}).items()},
-            "params": json.loads(json.dumps(dict(params or {}), default=str)),
-            "description": description,
-            "tags": {str(k): str(v) for k, v in (tags or {}).items()},
+        registered = ModelVersion(
+            name=name,
+            version=0,  # numbered by the catalog
+            flavor=flavor.name,
+            metrics={k: float(v) for k, v in (metrics or {}).items()},
+            params=json.loads(json.dumps(dict(params or {}), default=str)),
+            description=description,
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+            created_at=datetime.now(UTC),
+            stored_artifact=(directory / artifact).relative_to(self._root),
+            checksum=_checksum(directory),
             **described,
-        }
-        for _ in range(20):
-            existing = self._services.catalog.list(MODEL, name)
-            version = max((e.version for e in existing), default=0) + 1
-            try:
-                entry = self._services.catalog.create(MODEL, name, version, body)
-            except AlreadyExistsError:
-                continue  # another process took this number
-            return self._version(entry)
-        shutil.rmtree(directory, ignore_errors=True)
-        raise ConflictError(f"model {name!r}: could not number a new version", obj=name)
+        )
+        body = registered.to_json()
+        try:
+            entry = create_next(self._services.catalog, MODEL, name, lambda _: body)
+        except ConflictError:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        return self._version(entry)
 
     def get(
         self, name: str, version: int | None = None, *, alias: str | None = None
@@ -242,7 +249,8 @@ class ModelRegistry:
         """Delete a version and its artifact; refused while a deployment serves it."""
         mv = self.get(name, version)
         catalog = self._services.catalog
-        for _ in range(20):
+
+        def attempt() -> bool | None:
             # Read the entry before the deployments: a deploy of this version that lands
             # after this read grows its revision, so the conditional delete below fails.
             entry = catalog.get(MODEL, name, version)
@@ -255,10 +263,10 @@ class ModelRegistry:
             try:
                 catalog.delete(MODEL, name, version, revision=entry.revision)
             except ConflictError:
-                continue  # a deployment may now serve it: look again
-            break
-        else:
-            raise ConflictError(f"model {name}:{version}: too many concurrent changes", obj=name)
+                return None  # a deployment may now serve it: look again
+            return True
+
+        retry(MODEL, f"{name}:{version}", attempt)
         self._change_aliases(
             name, lambda aliases: {k: v for k, v in aliases.items() if v != version}
         )
@@ -278,27 +286,10 @@ class ModelRegistry:
         update_with_retry(self._services.catalog, ALIASES, name, 0, change)
 
     def _version(self, entry: Entry) -> ModelVersion:
-        body = entry.body
         aliases = tuple(
             sorted(a for a, v in self._aliases(entry.name).items() if v == entry.version)
         )
-        return ModelVersion(
-            name=entry.name,
-            version=entry.version,
-            flavor=body["flavor"],
-            metrics=body["metrics"],
-            params=body["params"],
-            description=body["description"],
-            tags=body["tags"],
-            lineage=body["lineage"],
-            input_schema=body["input_schema"],
-            input_example=body["input_example"],
-            created_at=entry.created_at,
-            aliases=aliases,
-            artifact=self._root / body["artifact"],
-            checksum=body["checksum"],
-            model_store=self._root,
-        )
+        return ModelVersion.from_entry(entry, aliases=aliases, model_store=self._root)
 
 
 def _deployments_serving(catalog: Catalog, name: str, version: int) -> list[str]:

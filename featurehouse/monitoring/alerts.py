@@ -7,7 +7,13 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from featurehouse.catalog.codec import Record
+from featurehouse.monitoring.monitors import Breach
 
 if TYPE_CHECKING:
     from featurehouse.catalog.base import Catalog
@@ -34,23 +40,30 @@ def post_webhook(url: str, payload: dict[str, Any]) -> str:
         return f"failed ({type(exc).__name__})"
 
 
-def alert_payload(run: MonitorRun) -> dict[str, Any]:
-    return {
-        "monitor": run.monitor,
-        "run": run.run,
-        "at": run.started_at.isoformat(),
-        "window": [
-            None if run.start is None else run.start.isoformat(),
-            None if run.end is None else run.end.isoformat(),
-        ],
-        "breaches": [b.__dict__ for b in run.breaches],
-        "report_path": str(run.report_path),
-    }
+@dataclass(frozen=True)
+class Alert(Record):
+    """The record of a breaching run; without ``webhook``, what the webhook is sent."""
+
+    monitor: str
+    run: int
+    at: datetime
+    window: tuple[datetime | None, datetime | None]
+    breaches: tuple[Breach, ...]
+    report_path: Path
+    webhook: str = "not configured"  # what happened when the webhook was called
 
 
 def raise_alert(catalog: Catalog, run: MonitorRun, webhook: str | None) -> str:
     """Record the alert of a breaching run and call the webhook; returns the webhook outcome."""
-    payload = alert_payload(run)
+    alert = Alert(
+        monitor=run.monitor,
+        run=run.run,
+        at=run.started_at,
+        window=(run.start, run.end),
+        breaches=tuple(run.breaches),
+        report_path=run.report_path,
+    )
+    payload = {k: v for k, v in alert.to_json().items() if k != "webhook"}
     outcome = "not configured" if webhook is None else post_webhook(webhook, payload)
-    catalog.create(ALERT, run.monitor, run.run, {**payload, "webhook": outcome})
+    catalog.create(ALERT, run.monitor, run.run, replace(alert, webhook=outcome).to_json())
     return outcome

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.catalog.base import Entry
+from featurehouse.catalog.codec import Record, entry_attribute
 from featurehouse.core.statistics import column_kind
 from featurehouse.errors import DataError, NotFoundError
 from featurehouse.monitoring.drift import (
@@ -55,9 +55,9 @@ class Breach:
 
 
 @dataclass(frozen=True)
-class Monitor:
-    name: str
-    version: int
+class Monitor(Record):
+    name: str = field(metadata=entry_attribute("name"))
+    version: int = field(metadata=entry_attribute("version"))
     feature_view: tuple[str, int]
     reference: int  # the training dataset version
     split: str
@@ -65,21 +65,6 @@ class Monitor:
     thresholds: dict[str, float]
     deployment: str | None = None
     webhook: str | None = field(default=None, repr=False)  # may hold a secret: never shown
-
-    @classmethod
-    def from_entry(cls, entry: Entry) -> Monitor:
-        body = entry.body
-        return cls(
-            name=entry.name,
-            version=entry.version,
-            feature_view=(body["feature_view"][0], int(body["feature_view"][1])),
-            reference=int(body["reference"]),
-            split=body["split"],
-            features=tuple(body["features"]),
-            thresholds={k: float(v) for k, v in body["thresholds"].items()},
-            deployment=body["deployment"],
-            webhook=body["webhook"],
-        )
 
 
 @dataclass(frozen=True)
@@ -91,8 +76,8 @@ class FeatureSample:
     current: Any
 
 
-@dataclass
-class MonitorRun:
+@dataclass(frozen=True)
+class MonitorRun(Record):
     """What one run of a monitor found."""
 
     monitor: str
@@ -106,38 +91,6 @@ class MonitorRun:
     report_path: Path
     webhook: str = "not configured"
     outcomes: dict[str, float] = field(default_factory=dict)  # count and metrics, if any
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "monitor": self.monitor,
-            "run": self.run,
-            "started_at": self.started_at.isoformat(),
-            "start": None if self.start is None else self.start.isoformat(),
-            "end": None if self.end is None else self.end.isoformat(),
-            "rows": self.rows,
-            "drift": self.drift,
-            "breaches": [b.__dict__ for b in self.breaches],
-            "report_path": str(self.report_path),
-            "webhook": self.webhook,
-            "outcomes": self.outcomes,
-        }
-
-    @classmethod
-    def from_entry(cls, entry: Entry) -> MonitorRun:
-        body = entry.body
-        return cls(
-            monitor=entry.name,
-            run=entry.version,
-            started_at=datetime.fromisoformat(body["started_at"]),
-            start=as_utc(body["start"]),
-            end=as_utc(body["end"]),
-            rows=body["rows"],
-            drift=body["drift"],
-            breaches=[Breach(**b) for b in body["breaches"]],
-            report_path=Path(body["report_path"]),
-            webhook=body["webhook"],
-            outcomes=body.get("outcomes", {}),
-        )
 
 
 def check_thresholds(

@@ -4,14 +4,15 @@ outcomes and training/serving skew of a deployment."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.catalog.numbering import create_next
 from featurehouse.core.frames import Result
-from featurehouse.errors import AlreadyExistsError, DataError, NotFoundError, SchemaError
+from featurehouse.errors import DataError, NotFoundError, SchemaError
 from featurehouse.monitoring import report
 from featurehouse.monitoring.alerts import ALERT, raise_alert
 from featurehouse.monitoring.monitors import (
@@ -90,26 +91,23 @@ class Monitoring:
                 expected=view.features,
                 received=chosen,
             )
-        body = {
-            "feature_view": [view.name, view.version],
-            "reference": reference.version,
-            "split": split,
-            "features": chosen,
-            "thresholds": check_thresholds(name, dict(thresholds or {}), deployment),
-            "deployment": deployment,
-            "webhook": webhook,
-        }
-        return Monitor.from_entry(self._create_next(MONITOR, name, lambda _: body))
+        checked = check_thresholds(name, dict(thresholds or {}), deployment)
 
-    def _create_next(self, kind: str, name: str, body: Callable[[int], dict[str, Any]]) -> Entry:
-        """Create the next version of ``name``; a concurrent writer may take a number first."""
-        for _ in range(20):
-            version = max((e.version for e in self._catalog.list(kind, name)), default=0) + 1
-            try:
-                return self._catalog.create(kind, name, version, body(version))
-            except AlreadyExistsError:
-                continue
-        raise AlreadyExistsError(f"{kind} {name!r}: could not number a new version", obj=name)
+        def monitor(version: int) -> Monitor:
+            return Monitor(
+                name=name,
+                version=version,
+                feature_view=(view.name, view.version),
+                reference=reference.version,
+                split=split,
+                features=tuple(chosen),
+                thresholds=checked,
+                deployment=deployment,
+                webhook=webhook,
+            )
+
+        entry = create_next(self._catalog, MONITOR, name, lambda v: monitor(v).to_json())
+        return Monitor.from_entry(entry)
 
     def get(self, name: str) -> Monitor:
         return Monitor.from_entry(self._catalog.get(MONITOR, name))
@@ -141,10 +139,10 @@ class Monitoring:
             run = replace(run, run=number, report_path=path)
             return run.to_json()
 
-        entry = self._create_next(MONITOR_RUN, monitor.name, numbered)
+        entry = create_next(self._catalog, MONITOR_RUN, monitor.name, numbered)
         history = self.runs(monitor.name)[:-1]
         if run.breaches:
-            run.webhook = raise_alert(self._catalog, run, monitor.webhook)
+            run = replace(run, webhook=raise_alert(self._catalog, run, monitor.webhook))
             self._catalog.update(entry, run.to_json())
         report.write(run.report_path, report.render(monitor, run, found, [*history, run]))
         return run

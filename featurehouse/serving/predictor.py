@@ -1,9 +1,8 @@
 """Predictions through a deployment: features from its view, the transforms fitted on each
 model's own training dataset, then the model. Used by the HTTP service and batch inference.
 
-Models take a 2-D float array of their input columns (scikit-learn, XGBoost, LightGBM,
-PyTorch); a classifier gives the probability of its last class. A Python-function model
-takes a list of feature dicts and returns one prediction per dict.
+Each model's flavor (``models/flavors.py``) turns rows of its input columns into
+predictions; a classifier gives the probability of its last class.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.errors import BackendError, DataError, NotFoundError
+from featurehouse.models.flavors import Flavor, ModelInput, by_name
 from featurehouse.transforms.apply import VectorTransform, output_names
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class _Loaded:
     columns: list[str]
     statistics: dict[str, Any]
     prepare: Callable[[Mapping[str, Any]], dict[str, Any]]  # the model's input from a vector
+    flavor: Flavor
     fitted_names: list[str] | None = None  # a model fitted on a DataFrame is given one
 
 
@@ -100,7 +101,8 @@ class Predictor:
                     names = fitted_names(mv, model, columns)
                     if names is not None and sorted(names) == sorted(columns):
                         columns = names  # by name, in the order it was fitted in
-                    self._models[key] = _Loaded(mv, model, columns, stats, prepare, names)
+                    flavor = by_name(mv.flavor)
+                    self._models[key] = _Loaded(mv, model, columns, stats, prepare, flavor, names)
         return self._models[key]
 
     def served(
@@ -241,28 +243,6 @@ def fitted_names(mv: ModelVersion, model: Any, columns: list[str]) -> list[str] 
 
 
 def run_model(loaded: _Loaded, inputs: list[dict[str, Any]]) -> list[Any]:
-    """The model's predictions for rows of input columns."""
-    import numpy as np
-
-    if loaded.version.flavor == "python_function":
-        return list(loaded.model([{c: row[c] for c in loaded.columns} for row in inputs]))
-    matrix = np.array(
-        [[np.nan if row[c] is None else row[c] for c in loaded.columns] for row in inputs],
-        dtype=np.float32 if loaded.version.flavor == "pytorch" else np.float64,
-    )
-    model = loaded.model
-    if loaded.version.flavor == "pytorch":
-        import torch
-
-        with torch.no_grad():
-            return [
-                float(v) for v in model(torch.from_numpy(matrix)).reshape(len(inputs), -1)[:, -1]
-            ]
-    given: Any = matrix
-    if loaded.fitted_names is not None:
-        import pandas as pd
-
-        given = pd.DataFrame(matrix, columns=loaded.fitted_names)
-    if hasattr(model, "predict_proba"):
-        return [float(v) for v in model.predict_proba(given)[:, -1]]
-    return [v.item() if hasattr(v, "item") else v for v in model.predict(given)]
+    """The model's predictions for rows of input columns, as its flavor makes them."""
+    given = ModelInput(inputs, loaded.columns, loaded.fitted_names)
+    return loaded.flavor.predict(loaded.model, given)

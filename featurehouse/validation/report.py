@@ -6,11 +6,12 @@ group's table (``transactions_v1``); its catalog version is the report's number,
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.errors import AlreadyExistsError, NotFoundError
+from featurehouse.catalog.codec import Record
+from featurehouse.catalog.numbering import create_next
 
 if TYPE_CHECKING:
     from featurehouse.catalog.base import Catalog
@@ -39,9 +40,11 @@ class ExpectationResult:
 
 
 @dataclass(frozen=True)
-class ValidationReport:
+class ValidationReport(Record):
     """The validation of one insert. ``commit_version`` is the Delta version the valid rows
     were committed in, or None when nothing was written."""
+
+    json_properties = ("success",)
 
     feature_group: str
     number: int
@@ -62,19 +65,6 @@ class ValidationReport:
     def failed_expectations(self) -> list[str]:
         return [r.name for r in self.results if not r.success]
 
-    def to_json(self) -> dict[str, Any]:
-        body = asdict(self)
-        body["time"] = self.time.isoformat()
-        body["success"] = self.success
-        return body
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> ValidationReport:
-        fields = {k: v for k, v in body.items() if k != "success"}
-        fields["time"] = datetime.fromisoformat(body["time"])
-        fields["results"] = [ExpectationResult(**r) for r in body["results"]]
-        return cls(**fields)
-
     def __str__(self) -> str:
         verdict = "passed" if self.success else f"failed {self.failed_expectations}"
         return (
@@ -87,24 +77,16 @@ def store_report(
     catalog: Catalog, spec: FeatureGroupSpec, report: ValidationReport
 ) -> ValidationReport:
     """Store ``report`` under the next free number (concurrent writers each get their own)."""
-    for _ in range(50):
-        try:
-            number = catalog.get(VALIDATION_REPORT, spec.table_id).version + 1
-        except NotFoundError:
-            number = 1
-        numbered = ValidationReport(**{**report.__dict__, "number": number})
-        try:
-            catalog.create(VALIDATION_REPORT, spec.table_id, number, numbered.to_json())
-        except AlreadyExistsError:
-            continue
-        return numbered
-    raise AlreadyExistsError(
-        f"feature group {spec.label}: no free validation report number after 50 attempts",
-        obj=spec.label,
+    entry = create_next(
+        catalog,
+        VALIDATION_REPORT,
+        spec.table_id,
+        lambda number: replace(report, number=number).to_json(),
     )
+    return ValidationReport.from_entry(entry)
 
 
 def list_reports(catalog: Catalog, spec: FeatureGroupSpec) -> list[ValidationReport]:
     """Every report of the group, oldest first."""
     entries = catalog.list(VALIDATION_REPORT, spec.table_id)
-    return [ValidationReport.from_json(e.body) for e in entries]
+    return [ValidationReport.from_entry(e) for e in entries]

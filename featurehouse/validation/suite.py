@@ -8,29 +8,39 @@ version it ran, so an old report can be read against the rules of its day.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from featurehouse.errors import AlreadyExistsError, ConflictError, DataError, NotFoundError
+from featurehouse.catalog.codec import Record, converted, entry_attribute
+from featurehouse.catalog.numbering import create_next
+from featurehouse.errors import DataError, NotFoundError
 from featurehouse.validation.expectation import Expectation, check_suite, expectation_from_json
 
 if TYPE_CHECKING:
-    from featurehouse.catalog.base import Catalog
+    from featurehouse.catalog.base import Catalog, JsonBody
     from featurehouse.catalog.records import FeatureGroupSpec
 
 EXPECTATION_SUITE = "expectation_suite"
 POLICIES = ("raise", "quarantine")
 
 
+def _to_json(expectations: list[Expectation]) -> list[dict[str, Any]]:
+    return [e.to_json() for e in expectations]
+
+
+def _from_json(stored: list[dict[str, Any]]) -> list[Expectation]:
+    return [expectation_from_json(e) for e in stored]
+
+
 @dataclass(frozen=True)
-class ExpectationSuite:
+class ExpectationSuite(Record):
     """One version of a group's expectations and its ``on_invalid`` policy."""
 
-    version: int
-    expectations: list[Expectation]
+    version: int = field(metadata=entry_attribute("version"))
+    expectations: list[Expectation] = field(metadata=converted(_to_json, _from_json))
     on_invalid: str
-    created_at: datetime
+    created_at: datetime = field(metadata=entry_attribute("created_at"))
 
 
 def check_policy(obj: str, on_invalid: object) -> str:
@@ -50,12 +60,7 @@ def current_suite(catalog: Catalog, spec: FeatureGroupSpec) -> ExpectationSuite 
         entry = catalog.get(EXPECTATION_SUITE, spec.table_id)
     except NotFoundError:
         return None
-    return ExpectationSuite(
-        version=entry.version,
-        expectations=[expectation_from_json(e) for e in entry.body["expectations"]],
-        on_invalid=entry.body["on_invalid"],
-        created_at=entry.created_at,
-    )
+    return ExpectationSuite.from_entry(entry)
 
 
 def save_suite(
@@ -70,14 +75,15 @@ def save_suite(
     check_suite(obj, expectations, spec.schema)
     if on_invalid is not None:
         check_policy(obj, on_invalid)
-    for _ in range(50):
-        current = current_suite(catalog, spec)
+    made: ExpectationSuite | None = None
+
+    def suite(version: int) -> JsonBody:
+        nonlocal made
+        current = current_suite(catalog, spec)  # a concurrent change may have set the policy
         policy = on_invalid or (current.on_invalid if current else "raise")
-        version = current.version + 1 if current else 1
-        body = {"expectations": [e.to_json() for e in expectations], "on_invalid": policy}
-        try:
-            entry = catalog.create(EXPECTATION_SUITE, spec.table_id, version, body)
-        except AlreadyExistsError:
-            continue  # a concurrent change took this version: build on it
-        return ExpectationSuite(version, expectations, policy, entry.created_at)
-    raise ConflictError(f"{obj}: gave up after 50 concurrent suite changes", obj=spec.label)
+        made = ExpectationSuite(version, expectations, policy, datetime.now(UTC))
+        return made.to_json()
+
+    entry = create_next(catalog, EXPECTATION_SUITE, spec.table_id, suite)
+    assert made is not None
+    return replace(made, created_at=entry.created_at)  # the expectations as given
