@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from featurehouse.core.services import Services
-    from featurehouse.core.statistics import TableStatistics
+    from featurehouse.engine.statistics import TableStatistics
 
 TRAINING_DATASET = "training_dataset"
 CLAIM_ATTEMPTS = 20
