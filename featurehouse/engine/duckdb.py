@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.engine import duckdb_sql
@@ -137,7 +137,7 @@ class DuckDBEngine:
         on = " AND ".join(f"t.{quote(c)} = b.{quote(c)}" for c in columns)
         # The time bounds let the scan skip files and row groups outside the batch.
         sql = (
-            f"SELECT count(*) FROM batch b JOIN (SELECT {column_list(columns)} FROM target "
+            f"SELECT count(*) FROM batch b SEMI JOIN (SELECT {column_list(columns)} FROM target "
             f"WHERE {quote(time_column)} >= ? AND {quote(time_column)} <= ?) t ON {on}"
         )
         with self._cursor(target=dataset, batch=batch.select(list(columns))) as cursor:
@@ -179,7 +179,7 @@ class DuckDBEngine:
         # back in spine order: far less memory than carrying every column through.
         for source, step in zip(sources, duckdb_sql.as_of_steps(event_time, sources), strict=True):
             left = pa.table({ROW: rows, **{c: result.column(copied) for c, copied in step.left}})
-            params = [latest] if source.ttl is None else [latest, earliest - source.ttl]
+            params = [latest] if source.ttl is None else [latest, _before(earliest, source.ttl)]
             with self._cursor(left_rows=left, source=source.dataset) as cursor:
                 joined = cursor.sql(step.sql, params=params).to_arrow_table()
             inverse = np.empty(spine.num_rows, dtype=np.int64)
@@ -212,6 +212,14 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _before(time: datetime, ttl: timedelta) -> datetime:
+    """``time - ttl``, or the first time there is when that falls before the year 1."""
+    try:
+        return time - ttl
+    except OverflowError:
+        return datetime.min.replace(tzinfo=time.tzinfo)
 
 
 def _fetch(cursor: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any]:
