@@ -34,13 +34,8 @@ def record_commit(
     cannot take a committed write for a failed one."""
     columns = [c for c in batch.column_names if c not in spec.primary_key]
     with _logged_failure(f"feature group {spec.label}: statistics of version {version}"):
-        _keep(
-            services,
-            COMMIT_STATISTICS,
-            spec.label,
-            version,
-            services.engine.statistics(batch, columns),
-        )
+        stats = services.engine.statistics(batch, columns)
+        _keep(services, COMMIT_STATISTICS, spec.label, version, stats)
 
 
 @contextlib.contextmanager
