@@ -45,9 +45,8 @@ class Engine(Protocol):
         time_column: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
-        where: str | None = None,
     ) -> pa.Table:
-        """Rows with ``start <= time_column < end`` (bounds optional) and ``where``."""
+        """Rows with ``start <= time_column < end`` (bounds optional)."""
         ...
 
     def last_per_group(

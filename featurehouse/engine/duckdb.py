@@ -83,7 +83,6 @@ class DuckDBEngine:
         time_column: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
-        where: str | None = None,
     ) -> pa.Table:
         conditions, params = [], []
         if time_column and start is not None:
@@ -92,8 +91,6 @@ class DuckDBEngine:
         if time_column and end is not None:
             conditions.append(f"{quote(time_column)} < ?")
             params.append(end)
-        if where:
-            conditions.append(f"({where})")
         select = column_list(columns) if columns else "*"
         sql = f"SELECT {select} FROM source"
         if conditions:
