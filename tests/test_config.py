@@ -75,7 +75,7 @@ def test_the_engine_setting_chooses_the_engine_by_scheme(
     import sys
 
     from featurehouse.core.services import Services
-    from featurehouse.engine.base import ENGINES
+    from featurehouse.engine.base import ENGINES, open_engine
     from featurehouse.errors import InvalidNameError
 
     assert Settings.load(tmp_path).engine == "duckdb://"
@@ -90,6 +90,8 @@ def test_the_engine_setting_chooses_the_engine_by_scheme(
     message = str(info.value)
     assert message.startswith("setting engine (FEATUREHOUSE_ENGINE): unknown engine URI scheme")
     assert f"expected one of {sorted(ENGINES)}" in message and "did you mean 'duckdb'" in message
+    with pytest.raises(SchemaError, match="the DuckDB engine runs in memory"):
+        open_engine("duckdb:///tmp/file.db")
     # The protocol and the registry load no engine: an engine's driver loads when opened.
     code = "import sys, featurehouse.engine.base; print('duckdb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -15,8 +15,8 @@ from featurehouse.engine.statistics import (
     ColumnNumbers,
     TableStatistics,
     column_kind,
+    describe,
     sample_index,
-    table_statistics,
 )
 from featurehouse.errors import SchemaError
 
@@ -44,9 +44,7 @@ class DuckDBEngine:
         memory_limit: str | None = None,
         temp_directory: str | None = None,
     ) -> None:
-        import duckdb
-
-        if uri not in ("duckdb://", "duckdb:"):
+        if uri not in ("duckdb://", "duckdb:", "duckdb"):
             raise SchemaError(
                 f"setting engine: the DuckDB engine runs in memory and takes no path or "
                 f"options; expected 'duckdb://', received {uri!r}",
@@ -54,6 +52,7 @@ class DuckDBEngine:
                 expected="duckdb://",
                 received=uri,
             )
+        import duckdb
 
         config: dict[str, Any] = {}
         if memory_limit:
@@ -205,7 +204,7 @@ class DuckDBEngine:
             for i, name in enumerate(names)
         }
         sampled = None if index is None else int(result["sampled"])
-        return table_statistics(schema, int(result["rows"]), numbers, sampled)
+        return describe(schema, int(result["rows"]), numbers, sampled)
 
     def close(self) -> None:
         self._db.close()

@@ -96,7 +96,7 @@ class ColumnNumbers(TypedDict, total=False):
     top: list[tuple[str, int]] | None
 
 
-def table_statistics(
+def describe(
     schema: pa.Schema,
     row_count: int,
     numbers: dict[str, ColumnNumbers],
