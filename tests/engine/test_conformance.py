@@ -303,6 +303,7 @@ def test_statistics_count_and_bound_every_value(
     table, rows = data
     stats = engine.statistics(table)
     assert stats.row_count == len(rows)
+    assert engine.statistics(ds.dataset(table)).columns == stats.columns  # a stored table's
     for name in table.column_names:
         kind = column_kind(table.schema.field(name).type)
         present = [r[name] for r in rows if r[name] is not None]
