@@ -6,6 +6,7 @@ This is the only module that reads ``os.environ``.
     catalog = "postgresql://127.0.0.1:5432/featurehouse"
     online = "redis://127.0.0.1:6379/0"
     offline = "/data/featurehouse/offline"
+    engine = "duckdb://"                # the query engine, chosen by URI scheme
     duckdb_memory_limit = "4GB"
     commit_statistics = false           # skip the statistics of every committed batch
     trusted_modules = ["myteam.features"]   # may be imported for a catalog's user code
@@ -45,6 +46,7 @@ class Settings:
     catalog: str
     offline: str
     online: str
+    engine: str = "duckdb://"  # see featurehouse.engine.base.ENGINES
     duckdb_memory_limit: str | None = None
     commit_statistics: bool = True  # statistics of every committed batch, kept in the catalog
     online_key_prefix: str | None = None  # None: the project's id (see Services)

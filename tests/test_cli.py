@@ -174,9 +174,11 @@ def test_statistics_tables_show_every_number_in_full(width: int) -> None:
 
     from featurehouse.cli.common import plain
     from featurehouse.cli.statistics import statistics_table
-    from featurehouse.core.statistics import compute
+    from featurehouse.engine.base import open_engine
 
-    stats = compute(pa.table(EXTREME_VALUES))
+    engine = open_engine("duckdb://")
+    stats = engine.statistics(pa.table(EXTREME_VALUES))
+    engine.close()
     console = Console(width=width, record=True, file=io.StringIO())
     console.print(statistics_table("Statistics", stats))
     output = console.export_text()

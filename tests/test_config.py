@@ -66,3 +66,33 @@ def test_unknown_backend_scheme_suggests_the_closest() -> None:
     with pytest.raises(InvalidNameError) as info:
         open_catalog("mysql://user:secret@host/db")
     assert "secret" not in str(info.value)
+
+
+def test_the_engine_setting_chooses_the_engine_by_scheme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    from featurehouse.core.services import Services
+    from featurehouse.engine.base import ENGINES, open_engine
+    from featurehouse.errors import InvalidNameError
+
+    assert Settings.load(tmp_path).engine == "duckdb://"
+    (tmp_path / "featurehouse.toml").write_text('[featurehouse]\nengine = "duckdb://"\n')
+    services = Services(Settings.load(tmp_path))
+    assert type(services.engine).__name__ == "DuckDBEngine"
+    services.close()
+    monkeypatch.setenv("FEATUREHOUSE_ENGINE", "duckbd://")
+    services = Services(Settings.load(tmp_path))
+    with pytest.raises(InvalidNameError) as info:
+        services.engine  # noqa: B018 - opening it is the point
+    message = str(info.value)
+    assert message.startswith("setting engine (FEATUREHOUSE_ENGINE): unknown engine URI scheme")
+    assert f"expected one of {sorted(ENGINES)}" in message and "did you mean 'duckdb'" in message
+    with pytest.raises(SchemaError, match="the DuckDB engine runs in memory"):
+        open_engine("duckdb:///tmp/file.db")
+    # The protocol and the registry load no engine: an engine's driver loads when opened.
+    code = "import sys, featurehouse.engine.base; print('duckdb' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

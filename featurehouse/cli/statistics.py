@@ -9,12 +9,12 @@ from rich.table import Table
 from rich.text import Text
 
 from featurehouse.cli.common import plain
-from featurehouse.core.statistics import BINS
+from featurehouse.engine.statistics import BINS
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
-    from featurehouse.core.statistics import TableStatistics
+    from featurehouse.engine.statistics import TableStatistics
 
 BARS = " ▁▂▃▄▅▆▇█"
 COLUMNS = ("column", "kind", "nulls", "min", "mean", "max", "stddev", "distinct", "distribution")

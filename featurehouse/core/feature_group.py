@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from featurehouse.core.services import Services
-    from featurehouse.core.statistics import TableStatistics
+    from featurehouse.engine.statistics import TableStatistics
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ class FeatureGroup:
         return rows[0] if single else rows
 
     def statistics(self, commit: int | None = None) -> TableStatistics:
-        """Statistics of the whole table as it is now (computed in DuckDB, kept per offline
+        """Statistics of the whole table as it is now (computed by the engine, kept per offline
         version), or of the batch written by the commit of offline version ``commit``."""
         from featurehouse.core import statistics
 

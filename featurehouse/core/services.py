@@ -6,16 +6,13 @@ import uuid
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from featurehouse.catalog.base import Catalog, open_catalog
 from featurehouse.config import Settings
+from featurehouse.engine.base import Engine, open_engine
 from featurehouse.errors import AlreadyExistsError, NotFoundError
 from featurehouse.offline.delta import DeltaOfflineStore
 from featurehouse.online.base import OnlineStore, open_online_store
-
-if TYPE_CHECKING:
-    from featurehouse.engine.base import Engine
 
 
 @dataclass
@@ -41,9 +38,8 @@ class Services:
 
     @cached_property
     def engine(self) -> Engine:
-        from featurehouse.engine.duckdb import DuckDBEngine
-
-        return DuckDBEngine(
+        return open_engine(
+            self.settings.engine,
             memory_limit=self.settings.duckdb_memory_limit,
             temp_directory=str(self.settings.home / "tmp"),
         )

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from featurehouse.core.services import Services
-    from featurehouse.core.statistics import TableStatistics
+    from featurehouse.engine.statistics import TableStatistics
 
 TRAINING_DATASET = "training_dataset"
 Splits = dict[str, tuple[datetime, datetime]] | dict[str, float]

@@ -1,1 +1,3 @@
-"""Query execution over the offline store: reads, batch preparation and lookups (DuckDB)."""
+"""Query execution over the offline store: reads, batch preparation, lookups, point-in-time
+joins and statistics; chosen by the ``engine`` setting (``base.open_engine``; DuckDB).
+"""

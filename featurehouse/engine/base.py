@@ -1,7 +1,9 @@
-"""The engine protocol: what feature groups ask of a query engine.
+"""The engine protocol: what feature groups ask of a query engine, and how the ``engine``
+setting's URI picks one.
 
 Engines read Arrow datasets (the offline store hands them over) and Arrow tables
-(a batch being written); they never touch storage themselves.
+(a batch being written); they never touch storage themselves. Every engine passes the
+conformance suite in tests/engine.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from featurehouse.common.backends import open_backend
+from featurehouse.errors import InvalidNameError
+
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.dataset as ds
+
+    from featurehouse.engine.statistics import TableStatistics
 
 
 @dataclass(frozen=True)
@@ -38,9 +45,8 @@ class Engine(Protocol):
         time_column: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
-        where: str | None = None,
     ) -> pa.Table:
-        """Rows with ``start <= time_column < end`` (bounds optional) and ``where``."""
+        """Rows with ``start <= time_column < end`` (bounds optional)."""
         ...
 
     def last_per_group(
@@ -67,4 +73,44 @@ class Engine(Protocol):
         point-in-time on ``event_time``; a source may join on an earlier source's outputs."""
         ...
 
+    def statistics(
+        self, data: pa.Table | ds.Dataset, columns: Sequence[str] | None = None
+    ) -> TableStatistics:
+        """Statistics of ``columns`` (default: all) of ``data``: see
+        ``featurehouse.engine.statistics``. Counts, nulls, bounds and moments are exact;
+        above ``SAMPLE_ROWS`` rows, quantiles, histograms and top values come from the rows
+        of ``sample_index`` and the cardinality may be estimated."""
+        ...
+
     def close(self) -> None: ...
+
+
+# URI scheme -> "module:class". Engines (and their drivers) load only when used.
+ENGINES = {
+    "duckdb": "featurehouse.engine.duckdb:DuckDBEngine",
+}
+
+
+def open_engine(
+    uri: str, memory_limit: str | None = None, temp_directory: str | None = None
+) -> Engine:
+    """Open the engine of the ``engine`` setting (``duckdb://``, the in-process default).
+
+    ``memory_limit`` bounds the engine's memory (it spills to ``temp_directory`` past it).
+    """
+    try:
+        engine: Engine = open_backend(
+            "engine",
+            uri,
+            ENGINES,
+            memory_limit=memory_limit,
+            temp_directory=temp_directory,
+        )
+    except InvalidNameError as exc:  # an unknown scheme: say where it was set
+        raise InvalidNameError(
+            f"setting engine (FEATUREHOUSE_ENGINE): {exc}",
+            obj="engine",
+            expected=exc.expected,
+            received=exc.received,
+        ) from None
+    return engine

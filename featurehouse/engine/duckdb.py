@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from featurehouse.engine import duckdb_sql
 from featurehouse.engine.base import AsOfSource
+from featurehouse.engine.duckdb_sql import ROW, column_list, quote
+from featurehouse.engine.statistics import (
+    ColumnNumbers,
+    TableStatistics,
+    column_kind,
+    describe,
+    sample_index,
+)
+from featurehouse.errors import SchemaError
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
     import pyarrow.dataset as ds
-
-ROW = "_fh_row"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _output_schema(spine: pa.Table, sources: Sequence[AsOfSource]) -> pa.Schema:
@@ -30,14 +35,23 @@ def _output_schema(spine: pa.Table, sources: Sequence[AsOfSource]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _columns(names: Sequence[str]) -> str:
-    return ", ".join(_quote(c) for c in names)
-
-
 class DuckDBEngine:
     """One in-process DuckDB database; ``memory_limit`` bounds its memory (it spills past it)."""
 
-    def __init__(self, memory_limit: str | None = None, temp_directory: str | None = None) -> None:
+    def __init__(
+        self,
+        uri: str = "duckdb://",
+        memory_limit: str | None = None,
+        temp_directory: str | None = None,
+    ) -> None:
+        if uri not in ("duckdb://", "duckdb:", "duckdb"):
+            raise SchemaError(
+                f"setting engine: the DuckDB engine runs in memory and takes no path or "
+                f"options; expected 'duckdb://', received {uri!r}",
+                obj="engine",
+                expected="duckdb://",
+                received=uri,
+            )
         import duckdb
 
         config: dict[str, Any] = {}
@@ -48,9 +62,18 @@ class DuckDBEngine:
         self._db = duckdb.connect(config=config)
         self._lock = threading.Lock()
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    @contextlib.contextmanager
+    def _cursor(self, **tables: pa.Table | ds.Dataset) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own (so that threads can query at once) that sees ``tables``
+        under their names; closed, and the names gone, on leaving."""
         with self._lock:
-            return self._db.cursor()
+            cursor = self._db.cursor()
+        try:
+            for name, table in tables.items():
+                cursor.register(name, table)
+            yield cursor
+        finally:
+            cursor.close()
 
     def scan(
         self,
@@ -59,27 +82,20 @@ class DuckDBEngine:
         time_column: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
-        where: str | None = None,
     ) -> pa.Table:
         conditions, params = [], []
         if time_column and start is not None:
-            conditions.append(f"{_quote(time_column)} >= ?")
+            conditions.append(f"{quote(time_column)} >= ?")
             params.append(start)
         if time_column and end is not None:
-            conditions.append(f"{_quote(time_column)} < ?")
+            conditions.append(f"{quote(time_column)} < ?")
             params.append(end)
-        if where:
-            conditions.append(f"({where})")
-        select = _columns(columns) if columns else "*"
+        select = column_list(columns) if columns else "*"
         sql = f"SELECT {select} FROM source"
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
-        cursor = self._cursor()
-        cursor.register("source", dataset)
-        try:
+        with self._cursor(source=dataset) as cursor:
             return cursor.sql(sql, params=params).to_arrow_table()
-        finally:
-            cursor.close()
 
     def last_per_group(
         self, batch: pa.Table, group: Sequence[str], order: str | None = None
@@ -93,27 +109,19 @@ class DuckDBEngine:
         if self._distinct(batch, group) == batch.num_rows:
             return batch  # the common case: no duplicates, nothing to copy
         indexed = batch.append_column(ROW, pa.array(np.arange(batch.num_rows, dtype=np.int64)))
-        ordering = f"{_quote(order)} DESC, {ROW} DESC" if order else f"{ROW} DESC"
+        ordering = f"{quote(order)} DESC, {ROW} DESC" if order else f"{ROW} DESC"
         sql = (
             f"SELECT * FROM batch QUALIFY row_number() OVER "
-            f"(PARTITION BY {_columns(group)} ORDER BY {ordering}) = 1 ORDER BY {ROW}"
+            f"(PARTITION BY {column_list(group)} ORDER BY {ordering}) = 1 ORDER BY {ROW}"
         )
-        cursor = self._cursor()
-        cursor.register("batch", indexed)
-        try:
+        with self._cursor(batch=indexed) as cursor:
             result = cursor.sql(sql).to_arrow_table()
-        finally:
-            cursor.close()
         return result.drop_columns([ROW]).cast(batch.schema)
 
     def _distinct(self, batch: pa.Table, group: Sequence[str]) -> int:
         """How many distinct ``group`` values ``batch`` holds (DuckDB's parallel hash)."""
-        cursor = self._cursor()
-        cursor.register("batch", batch.select(list(group)))
-        try:
+        with self._cursor(batch=batch.select(list(group))) as cursor:
             row = cursor.execute("SELECT count(*) FROM (SELECT DISTINCT * FROM batch)").fetchone()
-        finally:
-            cursor.close()
         return int(row[0]) if row else 0
 
     def count_matches(
@@ -122,36 +130,26 @@ class DuckDBEngine:
         import pyarrow.compute as pc
 
         low, high = pc.min_max(batch.column(time_column)).values()
-        on = " AND ".join(f"t.{_quote(c)} = b.{_quote(c)}" for c in columns)
+        on = " AND ".join(f"t.{quote(c)} = b.{quote(c)}" for c in columns)
         # The time bounds let the scan skip files and row groups outside the batch.
         sql = (
-            f"SELECT count(*) FROM batch b JOIN (SELECT {_columns(columns)} FROM target "
-            f"WHERE {_quote(time_column)} >= ? AND {_quote(time_column)} <= ?) t ON {on}"
+            f"SELECT count(*) FROM batch b SEMI JOIN (SELECT {column_list(columns)} FROM target "
+            f"WHERE {quote(time_column)} >= ? AND {quote(time_column)} <= ?) t ON {on}"
         )
-        cursor = self._cursor()
-        cursor.register("target", dataset)
-        cursor.register("batch", batch.select(list(columns)))
-        try:
+        with self._cursor(target=dataset, batch=batch.select(list(columns))) as cursor:
             row = cursor.execute(sql, [low.as_py(), high.as_py()]).fetchone()
-        finally:
-            cursor.close()
         return int(row[0]) if row else 0
 
     def latest_rows(self, dataset: ds.Dataset, keys: pa.Table, time_column: str) -> pa.Table:
         key_columns = keys.column_names
-        on = " AND ".join(f"t.{_quote(c)} = k.{_quote(c)}" for c in key_columns)
-        partition = ", ".join(f"t.{_quote(c)}" for c in key_columns)
+        on = " AND ".join(f"t.{quote(c)} = k.{quote(c)}" for c in key_columns)
+        partition = ", ".join(f"t.{quote(c)}" for c in key_columns)
         sql = (
             f"SELECT t.* FROM target t SEMI JOIN keys k ON {on} QUALIFY row_number() OVER "
-            f"(PARTITION BY {partition} ORDER BY t.{_quote(time_column)} DESC) = 1"
+            f"(PARTITION BY {partition} ORDER BY t.{quote(time_column)} DESC) = 1"
         )
-        cursor = self._cursor()
-        cursor.register("target", dataset)
-        cursor.register("keys", keys)
-        try:
+        with self._cursor(target=dataset, keys=keys) as cursor:
             return cursor.sql(sql).to_arrow_table()
-        finally:
-            cursor.close()
 
     def as_of_join(
         self, spine: pa.Table, event_time: str, sources: Sequence[AsOfSource]
@@ -173,17 +171,13 @@ class DuckDBEngine:
         earliest = pc.min(spine.column(event_time)).as_py()
         rows = np.arange(spine.num_rows, dtype=np.int64)
         result = spine
-        # One narrow join per group (row number, its join columns, the time), its columns
-        # put back in spine order: far less memory than carrying every column through.
-        for source in sources:
-            left = pa.table(
-                {
-                    ROW: rows,
-                    f"{ROW}t": spine.column(event_time),
-                    **{f"{ROW}l{j}": result.column(c) for j, c in enumerate(source.left_on)},
-                }
-            )
-            joined = self._as_of_one(left, source, latest, earliest)
+        # One narrow join per source (row number, time, join columns), its columns put
+        # back in spine order: far less memory than carrying every column through.
+        for source, step in zip(sources, duckdb_sql.as_of_steps(event_time, sources), strict=True):
+            left = pa.table({ROW: rows, **{c: result.column(copied) for c, copied in step.left}})
+            params = [latest] if source.ttl is None else [latest, _before(earliest, source.ttl)]
+            with self._cursor(left_rows=left, source=source.dataset) as cursor:
+                joined = cursor.sql(step.sql, params=params).to_arrow_table()
             inverse = np.empty(spine.num_rows, dtype=np.int64)
             inverse[joined.column(ROW).to_numpy()] = rows
             order = pa.array(inverse)
@@ -191,41 +185,65 @@ class DuckDBEngine:
                 result = result.append_column(out, joined.column(out).take(order))
         return result.cast(schema)
 
-    def _as_of_one(
-        self, left: pa.Table, source: AsOfSource, latest: datetime, earliest: datetime
-    ) -> pa.Table:
-        """``left``'s row numbers with ``source``'s columns as of each row's time."""
-        time = _quote(source.event_time)
-        keys = [f"{_quote(k)} AS {_quote(f'{ROW}k{j}')}" for j, k in enumerate(source.keys)]
-        picked = [f"{_quote(c)} AS {_quote(out)}" for c, out in source.columns]
-        # Only rows some spine row can see: pushed down into the dataset scan.
-        where, params = f"{time} <= ?", [latest]
-        if source.ttl is not None:
-            where += f" AND {time} >= ?"
-            params.append(earliest - source.ttl)
-        outputs = [f"s.{_quote(out)}" for _, out in source.columns]
-        if source.ttl is not None:  # the matched row counts only if it is recent enough
-            micros = source.ttl // timedelta(microseconds=1)
-            fresh = f"s.{ROW}t >= l.{ROW}t - to_microseconds({micros})"
-            outputs = [
-                f"CASE WHEN {fresh} THEN {value} END AS {_quote(out)}"
-                for value, (_, out) in zip(outputs, source.columns, strict=True)
-            ]
-        on = " AND ".join(
-            f"l.{ROW}l{j} = s.{_quote(f'{ROW}k{j}')}" for j in range(len(source.keys))
-        )
-        sql = (
-            f"WITH s AS (SELECT {', '.join([*keys, f'{time} AS {ROW}t', *picked])} FROM source "
-            f"WHERE {where}) SELECT {', '.join([f'l.{ROW}', *outputs])} FROM left_rows l "
-            f"ASOF LEFT JOIN s ON {on} AND l.{ROW}t >= s.{ROW}t"
-        )
-        cursor = self._cursor()
-        cursor.register("left_rows", left)
-        cursor.register("source", source.dataset)
-        try:
-            return cursor.sql(sql, params=params).to_arrow_table()
-        finally:
-            cursor.close()
+    def statistics(
+        self, data: pa.Table | ds.Dataset, columns: Sequence[str] | None = None
+    ) -> TableStatistics:
+        """Two queries: one reads every row (counts, bounds, moments), one the sample."""
+        schema = data.schema
+        names = list(columns) if columns is not None else list(schema.names)
+        rows = data.num_rows if hasattr(data, "num_rows") else data.count_rows()
+        index = sample_index(rows)
+        sample = data if index is None else data.take(index)
+        with self._cursor(t=data, s=sample) as cursor:
+            result = _fetch(
+                cursor, duckdb_sql.moments_sql(schema, names, estimate=index is not None)
+            )
+            result.update(_fetch(cursor, duckdb_sql.distribution_sql(schema, names, result)))
+        numbers = {
+            name: _column_numbers(result, i, column_kind(schema.field(name).type))
+            for i, name in enumerate(names)
+        }
+        sampled = None if index is None else int(result["sampled"])
+        return describe(schema, int(result["rows"]), numbers, sampled)
 
     def close(self) -> None:
         self._db.close()
+
+
+def _before(time: datetime, ttl: timedelta) -> datetime:
+    """``time - ttl``, or the first time there is when that falls before the year 1."""
+    try:
+        return time - ttl
+    except OverflowError:
+        return datetime.min.replace(tzinfo=time.tzinfo)
+
+
+def _fetch(cursor: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any]:
+    """The one row of ``sql``'s result, by column name."""
+    result = cursor.execute(sql)
+    row = result.fetchone()
+    assert row is not None and result.description is not None
+    return dict(zip([d[0] for d in result.description], row, strict=True))
+
+
+def _column_numbers(result: dict[str, Any], i: int, kind: str) -> ColumnNumbers:
+    """Column ``i``'s numbers out of the statistics queries' row (``<number>_<i>``)."""
+    count = int(result[f"count_{i}"])
+    if kind == "numeric":
+        return ColumnNumbers(
+            count=count,
+            nans=int(result[f"nans_{i}"]),
+            infinite=int(result[f"infinite_{i}"]),
+            min=result[f"min_{i}"],
+            max=result[f"max_{i}"],
+            mean=result[f"mean_{i}"],
+            stddev=result[f"stddev_{i}"],
+            quantiles=result.get(f"quantiles_{i}"),  # none when every value is null
+            histogram=result.get(f"histogram_{i}"),
+        )
+    if kind == "time":
+        return ColumnNumbers(count=count, min=result[f"min_{i}"], max=result[f"max_{i}"])
+    if kind == "categorical":
+        cardinality = int(result[f"cardinality_{i}"])
+        return ColumnNumbers(count=count, cardinality=cardinality, top=result[f"top_{i}"])
+    return ColumnNumbers(count=count)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from featurehouse.catalog.codec import Record, entry_attribute
-from featurehouse.core.statistics import column_kind
+from featurehouse.engine.statistics import column_kind
 from featurehouse.errors import DataError, NotFoundError
 from featurehouse.monitoring.drift import (
     CATEGORICAL_METRICS,

@@ -1,0 +1,15 @@
+-- source 1 of 2: left_rows(_fh_row = the spine row, _fh_rowt = "ts", _fh_rowl0 = "cc_num")
+WITH s AS (
+  SELECT "cc_num" AS "_fh_rowk0", "ts" AS _fh_rowt, "amount" AS "amount", "merchant" AS "merchant"
+  FROM source WHERE "ts" <= ? AND "ts" >= ?
+)
+SELECT l._fh_row, CASE WHEN s._fh_rowt >= l._fh_rowt - to_microseconds(86400000000) THEN s."amount" END AS "amount", CASE WHEN s._fh_rowt >= l._fh_rowt - to_microseconds(86400000000) THEN s."merchant" END AS "merchant"
+FROM left_rows l ASOF LEFT JOIN s ON l._fh_rowl0 = s."_fh_rowk0" AND l._fh_rowt >= s._fh_rowt;
+
+-- source 2 of 2: left_rows(_fh_row = the spine row, _fh_rowt = "ts", _fh_rowl0 = "merchant")
+WITH s AS (
+  SELECT "id" AS "_fh_rowk0", "ts" AS _fh_rowt, "category" AS "m_category"
+  FROM source WHERE "ts" <= ? AND "ts" >= ?
+)
+SELECT l._fh_row, CASE WHEN s._fh_rowt >= l._fh_rowt - to_microseconds(1) THEN s."m_category" END AS "m_category"
+FROM left_rows l ASOF LEFT JOIN s ON l._fh_rowl0 = s."_fh_rowk0" AND l._fh_rowt >= s._fh_rowt;
