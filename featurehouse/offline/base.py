@@ -84,8 +84,8 @@ class OfflineStore(Protocol):
 
     def open(self, table_id: str, as_of: int | datetime | None = None) -> OfflineTable:
         """The table at its latest version, or at version ``as_of``, or as of a time (the
-        last version committed at or before it). NotFoundError if there is no such table
-        or version."""
+        last version committed at or before it; the first version, for a time before it).
+        NotFoundError if there is no such table or version."""
         ...
 
     def dataset(self, table: OfflineTable) -> ds.Dataset:
