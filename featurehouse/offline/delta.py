@@ -422,3 +422,9 @@ def _literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value)
+
+
+if TYPE_CHECKING:  # mypy checks that this store keeps the protocol
+    from featurehouse.offline.base import OfflineStore
+
+    _PROTOCOL: type[OfflineStore] = DeltaOfflineStore
