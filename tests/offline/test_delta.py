@@ -47,9 +47,12 @@ def test_each_commit_reports_the_version_it_made(tmp_path: Path) -> None:
 
 
 # Sub-millisecond times, where Delta's statistics (kept to the millisecond) fall below the
-# true maximum: around today, and after the year 6536, where delta-rs does not widen them.
+# true maximum: around today, and after May 4253 (2**56 µs), where delta-rs does not
+# always widen them.
 SUB_MILLISECOND = [
     datetime(2026, 1, 1, 0, 0, 0, 123_456, tzinfo=UTC),
+    datetime(4254, 1, 1, 0, 0, 0, 1_001, tzinfo=UTC),
+    datetime(5199, 3, 28, 0, 29, 42, 197_001, tzinfo=UTC),
     datetime(6536, 12, 31, 23, 59, 59, 2_001, tzinfo=UTC),
     datetime(7000, 6, 1, 0, 0, 0, 2_001, tzinfo=UTC),
 ]
