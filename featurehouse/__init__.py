@@ -18,7 +18,6 @@ from importlib import import_module as _import_module
 
 if _typing.TYPE_CHECKING:
     from featurehouse import repo as repo
-    from featurehouse.core.feature_group import Commit as Commit
     from featurehouse.core.feature_group import FeatureGroup as FeatureGroup
     from featurehouse.core.feature_view import FeatureView as FeatureView
     from featurehouse.core.frames import Result as Result
@@ -26,6 +25,7 @@ if _typing.TYPE_CHECKING:
     from featurehouse.core.training_dataset import TrainingDataset as TrainingDataset
     from featurehouse.core.writer import WriteResult as WriteResult
     from featurehouse.errors import FeaturehouseError as FeaturehouseError
+    from featurehouse.offline.base import Commit as Commit
     from featurehouse.store import FeatureStore as FeatureStore
     from featurehouse.store import connect as connect
     from featurehouse.transforms.base import Transform as Transform
@@ -35,7 +35,7 @@ if _typing.TYPE_CHECKING:
 
 # public name -> (module, attribute; None for the module itself)
 _EXPORTS: dict[str, tuple[str, str | None]] = {
-    "Commit": ("featurehouse.core.feature_group", "Commit"),
+    "Commit": ("featurehouse.offline.base", "Commit"),
     "FeatureGroup": ("featurehouse.core.feature_group", "FeatureGroup"),
     "FeatureStore": ("featurehouse.store", "FeatureStore"),
     "FeatureView": ("featurehouse.core.feature_view", "FeatureView"),

@@ -33,8 +33,9 @@ MICROSECOND_TIMES = [
     T0.replace(microsecond=123_456),
     datetime(1, 1, 1, 0, 0, 0, 999, tzinfo=UTC),
     datetime(1900, 3, 1, 12, 0, 0, 1, tzinfo=UTC),
-    datetime(6536, 12, 31, 23, 59, 59, 2_001, tzinfo=UTC),  # delta-rs stops widening
-    datetime(7000, 6, 1, 0, 0, 0, 2_001, tzinfo=UTC),  # its millisecond statistics here
+    datetime(4254, 1, 1, 0, 0, 0, 1_001, tzinfo=UTC),  # delta-rs does not always widen
+    datetime(6536, 12, 31, 23, 59, 59, 2_001, tzinfo=UTC),  # its millisecond statistics
+    datetime(7000, 6, 1, 0, 0, 0, 2_001, tzinfo=UTC),  # from 2**56 µs (May 4253) on
     datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
 ]
 

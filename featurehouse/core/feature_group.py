@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
@@ -16,6 +15,7 @@ from featurehouse.core.query import Query, select, select_except
 from featurehouse.core.recovery import reconcile_schema, recover_schema
 from featurehouse.core.validation_gate import check_insert
 from featurehouse.errors import DataError, NotFoundError, SchemaError
+from featurehouse.offline.base import Commit
 from featurehouse.online.base import Key, Row
 from featurehouse.online.keys import conform_key_value
 from featurehouse.types import as_utc
@@ -28,18 +28,6 @@ if TYPE_CHECKING:
 
     from featurehouse.core.services import Services
     from featurehouse.engine.statistics import TableStatistics
-
-
-@dataclass(frozen=True)
-class Commit:
-    """One offline commit of a feature group."""
-
-    version: int
-    timestamp: datetime
-    operation: str
-    rows_inserted: int
-    rows_updated: int
-    rows_deleted: int
 
 
 class FeatureGroup:
@@ -205,7 +193,7 @@ class FeatureGroup:
         table = self._services.offline.open(spec.table_id, _as_of(as_of))
         if as_of is None:  # the latest table: record a column the catalog missed
             self._spec = reconcile_schema(self._services, spec, table)
-        available = table.schema().to_arrow().names
+        available = table.schema().names
         unknown = [c for c in columns or [] if c not in available]
         if unknown:
             raise SchemaError(
@@ -264,7 +252,7 @@ class FeatureGroup:
         if self._spec.schema is None:
             return []
         table = self._services.offline.open(self._spec.table_id)
-        return [_commit(c) for c in reversed(self._services.offline.history(table))]
+        return list(reversed(self._services.offline.history(table)))
 
     def _key(self, key: Any) -> tuple[Any, ...]:
         spec = self._spec
@@ -315,20 +303,3 @@ def _as_of(value: int | datetime | str | None) -> int | datetime | None:
     if value is None or isinstance(value, int):
         return value
     return as_utc(value)
-
-
-def _commit(record: dict[str, Any]) -> Commit:
-    metrics = record.get("operationMetrics", {})
-    operation = record.get("fh.operation") or str(record.get("operation", "")).lower()
-    return Commit(
-        version=int(record["version"]),
-        timestamp=datetime.fromtimestamp(record["timestamp"] / 1000, tz=UTC),
-        operation=operation,
-        rows_inserted=int(
-            metrics.get("num_added_rows", metrics.get("num_target_rows_inserted", 0))
-        ),
-        rows_updated=int(metrics.get("num_target_rows_updated", 0)),
-        rows_deleted=int(
-            metrics.get("num_deleted_rows", metrics.get("num_target_rows_deleted", 0))
-        ),
-    )

@@ -1,9 +1,9 @@
 """Keeping the online store in step with the offline store.
 
-The catalog records, per online feature group, the last Delta version applied
+The catalog records, per online feature group, the last offline version applied
 online (``online_version``). After each commit the writer applies every version
 up to its own: its own rows straight from memory, any version a crashed or
-concurrent writer left behind from Delta's change data feed. Writes to the online
+concurrent writer left behind from the offline store's ``changes``. Writes to the online
 store are idempotent (the greatest event time wins), so replaying twice is harmless.
 
 A rebuild builds the new rows aside and switches them in atomically (``replace_all``),
@@ -19,24 +19,22 @@ from typing import TYPE_CHECKING
 
 from featurehouse.catalog.base import JsonBody, update_with_retry
 from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
+from featurehouse.offline.base import CHANGE_COLUMNS, CHANGE_TYPE, COMMIT_VERSION
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from deltalake import DeltaTable
 
     from featurehouse.core.services import Services
+    from featurehouse.offline.base import OfflineTable
 
-CHANGE_TYPE = "_change_type"
 VERSION = "_fh_version"
-COMMIT_VERSION = "_commit_version"
-CDF_COLUMNS = (CHANGE_TYPE, COMMIT_VERSION, "_commit_timestamp")
 REBUILDING = "online_rebuilding"  # in the catalog body: a rebuild started and not finished
 
 
 def sync_online(
     services: Services,
     spec: FeatureGroupSpec,
-    table: DeltaTable,
+    table: OfflineTable,
     up_to: int | None = None,
     own: tuple[int, pa.Table] | None = None,
 ) -> int:
@@ -67,7 +65,7 @@ def sync_online(
 
 
 def _replay(
-    services: Services, spec: FeatureGroupSpec, table: DeltaTable, start: int, end: int
+    services: Services, spec: FeatureGroupSpec, table: OfflineTable, start: int, end: int
 ) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -81,7 +79,7 @@ def _replay(
     order = pc.sort_indices(changes.column(COMMIT_VERSION))
     kind = changes.column(CHANGE_TYPE).cast("string").take(order)
     versions = changes.column(COMMIT_VERSION).cast("int64").take(order)
-    data = changes.drop_columns([c for c in CDF_COLUMNS if c in changes.column_names])
+    data = changes.drop_columns([c for c in CHANGE_COLUMNS if c in changes.column_names])
     data = _align(data, spec.schema).take(order).append_column(VERSION, versions)
     upserts = data.filter(pc.is_in(kind, pa.array(["insert", "update_postimage"])))
     deletes = data.filter(pc.equal(kind, "delete")).select(list(spec.primary_key))
@@ -98,7 +96,7 @@ def _replay(
 
 
 def repair_keys(
-    services: Services, spec: FeatureGroupSpec, table: DeltaTable, keys: pa.Table
+    services: Services, spec: FeatureGroupSpec, table: OfflineTable, keys: pa.Table
 ) -> int:
     """Set the online rows of ``keys`` to what the offline table holds now (or remove them)."""
     keys = services.engine.last_per_group(keys, spec.primary_key)
@@ -118,7 +116,7 @@ def repair_keys(
     return int(truth.num_rows) + len(gone)
 
 
-def rebuild_online(services: Services, spec: FeatureGroupSpec, table: DeltaTable) -> int:
+def rebuild_online(services: Services, spec: FeatureGroupSpec, table: OfflineTable) -> int:
     """Replace the online rows with the latest row per key of the whole offline table,
     in one atomic switch; a crash before the end leaves it to the next sync to finish."""
     _set_rebuilding(services, spec)

@@ -72,7 +72,7 @@ def write(services: Services, spec: FeatureGroupSpec, rows: pa.Table, report: in
     rows = rows.append_column(QUARANTINED_AT, pa.repeat(now, rows.num_rows))
     offline = services.offline
     offline.create(table_id(spec), rows.schema, change_feed=False)
-    offline.append(offline.open(table_id(spec)), rows, {"fh.operation": "quarantine"})
+    offline.append(offline.open(table_id(spec)), rows, "quarantine")
 
 
 def read(services: Services, spec: FeatureGroupSpec, report: int | None, reasons: bool) -> pa.Table:
@@ -96,7 +96,4 @@ def clear(services: Services, spec: FeatureGroupSpec, report: int | None) -> int
     except NotFoundError:
         return 0
     predicate = f"{REPORT} IS NOT NULL" if report is None else f"{REPORT} = {int(report)}"
-    _, metrics = services.offline.delete_where(
-        table, predicate, {"fh.operation": "clear quarantine"}
-    )
-    return int(metrics["num_deleted_rows"])
+    return services.offline.delete_where(table, predicate, "clear quarantine").rows_deleted

@@ -1,6 +1,6 @@
 """Bringing the catalog up to the offline store, which is the source of truth.
 
-A writer commits offline (Delta) first and records a first or grown schema in the
+A writer commits offline first and records a first or grown schema in the
 catalog after. A writer killed in between leaves the catalog behind the table: after a
 group's first commit its rows read as "no data yet", after a commit that added a column
 the column is missing from reads and from the online store. The catalog is reconciled
@@ -22,9 +22,9 @@ from featurehouse.types import schema_from_json, schema_to_json, storage_type
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from deltalake import DeltaTable
 
     from featurehouse.core.services import Services
+    from featurehouse.offline.base import OfflineTable
 
 
 def recover_schema(services: Services, spec: FeatureGroupSpec) -> FeatureGroupSpec:
@@ -41,23 +41,22 @@ def recover_schema(services: Services, spec: FeatureGroupSpec) -> FeatureGroupSp
 
 
 def reconcile_schema(
-    services: Services, spec: FeatureGroupSpec, table: DeltaTable
+    services: Services, spec: FeatureGroupSpec, table: OfflineTable
 ) -> FeatureGroupSpec:
     """Record the columns the offline ``table`` has and the catalog lacks (all of them
     when the catalog has no schema yet). Cheap when nothing is missing: ``table`` is
     already loaded."""
-    names = table.schema().to_arrow().names
+    names = table.schema().names
     if spec.schema is not None and set(names) <= set(spec.schema.names):
         return spec
     return record_schema(services, spec, table_schema(table))
 
 
-def table_schema(table: DeltaTable) -> pa.Schema:
+def table_schema(table: OfflineTable) -> pa.Schema:
     """The offline table's schema in the stored types (as an insert records them)."""
     import pyarrow as pa
 
-    delta = pa.schema(table.schema().to_arrow())
-    return pa.schema([pa.field(f.name, storage_type(f.type) or f.type) for f in delta])
+    return pa.schema([pa.field(f.name, storage_type(f.type) or f.type) for f in table.schema()])
 
 
 def record_schema(

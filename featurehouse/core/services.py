@@ -11,7 +11,7 @@ from featurehouse.catalog.base import Catalog, open_catalog
 from featurehouse.config import Settings
 from featurehouse.engine.base import Engine, open_engine
 from featurehouse.errors import AlreadyExistsError, NotFoundError
-from featurehouse.offline.delta import DeltaOfflineStore
+from featurehouse.offline.base import OfflineStore, open_offline_store
 from featurehouse.online.base import OnlineStore, open_online_store
 
 
@@ -26,8 +26,8 @@ class Services:
         return open_catalog(self.settings.catalog)
 
     @cached_property
-    def offline(self) -> DeltaOfflineStore:
-        return DeltaOfflineStore(self.settings.offline)
+    def offline(self) -> OfflineStore:
+        return open_offline_store(self.settings.offline)
 
     @cached_property
     def online(self) -> OnlineStore:

@@ -61,9 +61,8 @@ class TrainingDataset(Record):
         if split is not None:
             self._check_split(split)
         names = [split] if split is not None else self.splits
-        tables = [
-            self.services.offline.open(self._table_id(name)).to_pyarrow_table() for name in names
-        ]
+        offline = self.services.offline
+        tables = [offline.dataset(offline.open(self._table_id(name))).to_table() for name in names]
         table = pa.concat_tables(tables)
         if transformed:
             table = transform_table(table, self.transforms, self.statistics)

@@ -20,16 +20,16 @@ from featurehouse.types import conform_column
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from deltalake import DeltaTable
 
     from featurehouse.core.services import Services
+    from featurehouse.offline.base import OfflineTable
 
-Versions = dict[str, int]  # feature group label -> Delta version read
+Versions = dict[str, int]  # feature group label -> offline version read
 
 
 def open_tables(
     services: Services, plan: ViewPlan, versions: Mapping[str, int] | None = None
-) -> dict[str, DeltaTable]:
+) -> dict[str, OfflineTable]:
     """Each group's offline table, at ``versions`` (as recorded) or the latest."""
     return {
         s.group.label: services.offline.open(
@@ -105,7 +105,7 @@ def conform_spine(obj: str, plan: ViewPlan, data: Any) -> pa.Table:
     return spine
 
 
-def _source(services: Services, source: SourcePlan, table: DeltaTable) -> AsOfSource:
+def _source(services: Services, source: SourcePlan, table: OfflineTable) -> AsOfSource:
     return AsOfSource(
         dataset=services.offline.dataset(table),
         keys=source.group.primary_key,
@@ -119,7 +119,7 @@ def _source(services: Services, source: SourcePlan, table: DeltaTable) -> AsOfSo
 def training_rows(
     services: Services,
     plan: ViewPlan,
-    tables: Mapping[str, DeltaTable],
+    tables: Mapping[str, OfflineTable],
     spine: pa.Table | None,
     start: datetime | None = None,
     end: datetime | None = None,
@@ -148,7 +148,7 @@ def training_rows(
 def _root_rows(
     services: Services,
     plan: ViewPlan,
-    table: DeltaTable,
+    table: OfflineTable,
     start: datetime | None,
     end: datetime | None,
 ) -> pa.Table:

@@ -3,7 +3,7 @@
 Insert is an upsert on (primary key, event time). A batch whose keys cannot
 match any stored row (the common case: new events, newer than everything stored)
 is appended; otherwise it is merged, with the batch's time bounds in the merge
-predicate so that Delta rewrites only the files that can hold a match.
+predicate so that the offline store rewrites only the data that can hold a match.
 """
 
 from __future__ import annotations
@@ -23,18 +23,17 @@ from featurehouse.errors import ConflictError, DataError, SchemaError
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from deltalake import DeltaTable
 
     from featurehouse.core.services import Services
+    from featurehouse.offline.base import OfflineTable
 
 T = TypeVar("T")
 COMMIT_ATTEMPTS = 20
-STATS_PRECISION_US = 1000  # Delta keeps timestamp file statistics in milliseconds
 
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one write did. ``version`` is the offline (Delta) version it committed (the
+    """What one write did. ``version`` is the offline version it committed (the
     version it read when it committed nothing). ``rows_quarantined`` failed the group's
     expectations and went to its quarantine; ``validation_report`` numbers the report."""
 
@@ -68,28 +67,14 @@ def insert(
     offline = services.offline
     offline.create(spec.table_id, batch.schema, change_feed=spec.online)
 
-    def commit() -> tuple[DeltaTable, int, int, int]:
+    def commit() -> tuple[OfflineTable, int, int, int]:
         table = offline.open(spec.table_id)
         _refuse_retyped_columns(services, spec, table, batch.schema)
-        metadata = {"fh.operation": "insert"}
         if _cannot_match(services, spec, table, batch.table):
-            return table, offline.append(table, batch.table, metadata), batch.table.num_rows, 0
-        import pyarrow.compute as pc
-
-        low, high = pc.min_max(batch.table.column(spec.event_time)).values()
-        version, metrics = offline.upsert(
-            table,
-            batch.table,
-            [*spec.primary_key, spec.event_time],
-            metadata,
-            prune={spec.event_time: (low.as_py(), high.as_py())},
-        )
-        return (
-            table,
-            version,
-            metrics["num_target_rows_inserted"],
-            metrics["num_target_rows_updated"],
-        )
+            return table, offline.append(table, batch.table, "insert"), batch.table.num_rows, 0
+        match = [*spec.primary_key, spec.event_time]
+        written = offline.upsert(table, batch.table, match, spec.event_time, "insert")
+        return table, written.version, written.rows_inserted, written.rows_updated
 
     (table, version, inserted, updated), attempts = with_commit_retry(spec.label, commit)
     # The table holds this commit and every one before it: its schema also brings in a
@@ -114,7 +99,7 @@ def insert(
 
 
 def _refuse_retyped_columns(
-    services: Services, spec: FeatureGroupSpec, table: DeltaTable, schema: pa.Schema
+    services: Services, spec: FeatureGroupSpec, table: OfflineTable, schema: pa.Schema
 ) -> None:
     """A concurrent insert may have added one of this batch's new columns with another
     type since the batch was prepared. Checked on the table each commit attempt reads: a
@@ -133,36 +118,17 @@ def _refuse_retyped_columns(
 
 
 def _cannot_match(
-    services: Services, spec: FeatureGroupSpec, table: DeltaTable, batch: pa.Table
+    services: Services, spec: FeatureGroupSpec, table: OfflineTable, batch: pa.Table
 ) -> bool:
-    """True when no row of ``batch`` can equal a stored (key, event time): append is safe."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    actions = pa.table(table.get_add_actions(flatten=True))
-    if actions.num_rows == 0:
+    """True when no row of ``batch`` can equal a stored (key, event time): append is safe.
+    The store's metadata answers the common case (a batch newer than everything stored)."""
+    if services.offline.can_append(table, batch, spec.event_time):
         return True
-    stat = f"max.{spec.event_time}"
-    if stat in actions.schema.names:
-        stored_max = pc.max(actions.column(stat))
-        batch_min = pc.min(batch.column(spec.event_time))  # never null: null times are refused
-        # Delta truncates timestamp statistics to milliseconds: the true maximum may lie
-        # up to a millisecond above the recorded one.
-        if stored_max.is_valid and _micros(batch_min) >= _micros(stored_max) + STATS_PRECISION_US:
-            return True
     dataset = services.offline.dataset(table)
     matches = services.engine.count_matches(
         dataset, batch, [*spec.primary_key, spec.event_time], spec.event_time
     )
     return matches == 0
-
-
-def _micros(scalar: pa.Scalar) -> int:
-    """A timestamp as microseconds since the epoch (an int cannot overflow where a
-    datetime near the year 9999 would)."""
-    import pyarrow as pa
-
-    return int(scalar.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).as_py())
 
 
 def delete(
@@ -180,20 +146,19 @@ def delete(
     offline = services.offline
     key_table = conform_keys(spec, keys) if keys is not None else None
     predicate = None
-    if where is not None:  # parsed and checked whole: Delta never sees the user's text
+    if where is not None:  # parsed and checked whole: the store never sees the user's text
         from featurehouse.core.predicate import delta_predicate
 
         predicate = delta_predicate(spec.label, where, spec.schema)
 
-    def commit() -> tuple[DeltaTable, int, int]:
+    def commit() -> tuple[OfflineTable, int, int]:
         table = offline.open(spec.table_id)
-        metadata = {"fh.operation": "delete"}
         if key_table is not None:
-            version, metrics = offline.delete_matching(table, key_table, metadata)
-            return table, version, metrics["num_target_rows_deleted"]
+            written = offline.delete_matching(table, key_table, "delete")
+            return table, written.version, written.rows_deleted
         assert predicate is not None
         try:
-            version, metrics = offline.delete_where(table, predicate, metadata)
+            written = offline.delete_where(table, predicate, "delete")
         except Exception as exc:
             if isinstance(exc, ConflictError):
                 raise
@@ -203,7 +168,7 @@ def delete(
                 expected="a SQL predicate over the group's columns",
                 received=where,
             ) from exc
-        return table, version, metrics["num_deleted_rows"]
+        return table, written.version, written.rows_deleted
 
     (table, version, deleted), attempts = with_commit_retry(spec.label, commit)
     online_rows = sync_online(services, spec, table, up_to=version)

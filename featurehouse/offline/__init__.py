@@ -1,1 +1,2 @@
-"""The offline store: the full history of each feature group version, as a Delta Lake table."""
+"""The offline store: the full history of each feature group version, behind the
+``OfflineStore`` protocol (``base.py``); Delta Lake tables implement it (``delta.py``)."""

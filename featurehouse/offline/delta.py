@@ -1,4 +1,5 @@
-"""Delta Lake tables, one per feature group version, on local disk or object storage.
+"""The offline store on Delta Lake: one Delta table per table id, on local disk (object
+storage later).
 
 Every commit carries ``fh.*`` metadata (the operation), so history can be read
 back from Delta itself, which is the source of truth. The change data feed of an
@@ -12,8 +13,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from featurehouse.errors import AlreadyExistsError, BackendError, ConflictError, NotFoundError
+from featurehouse.offline.base import Commit, OfflineTable, Written
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -24,9 +28,12 @@ T = TypeVar("T")
 CHANGE_FEED = "delta.enableChangeDataFeed"
 HISTORY_ATTEMPTS = 20
 # Delta keeps timestamp statistics truncated to the millisecond; delta-rs widens a file's
-# maximum by that millisecond, but not always from 2**57 µs after 1970 on (October 6536,
-# measured with deltalake 1.6): there a time bound can skip a file that holds the time.
-IMPRECISE_STATISTICS_FROM = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=2**57)
+# maximum by that millisecond, but not always from 2**56 µs after 1970 on (May 4253,
+# measured with deltalake 1.6.6; the offline contract suite found it): there a time bound
+# can skip a file that holds the time.
+IMPRECISE_STATISTICS_FROM = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=2**56)
+STATS_PRECISION_US = 1000  # Delta keeps timestamp file statistics in milliseconds
+OPERATION = "fh.operation"  # the commit metadata naming what a commit did
 
 
 def _quote(name: str) -> str:
@@ -44,8 +51,33 @@ def _translate(obj: str, exc: Exception) -> Exception:
     return BackendError(f"{obj}: offline store failed: {exc}", obj=obj)
 
 
+class DeltaOfflineTable:
+    """An open Delta table: the ``OfflineTable`` of this store."""
+
+    def __init__(self, delta: DeltaTable) -> None:
+        self.delta = delta
+
+    def version(self) -> int:
+        return int(self.delta.version())
+
+    def schema(self) -> pa.Schema:
+        import pyarrow as pa
+
+        return pa.schema(self.delta.schema().to_arrow())
+
+
+def _delta(table: OfflineTable) -> DeltaTable:
+    if not isinstance(table, DeltaOfflineTable):
+        raise TypeError(f"a Delta offline store cannot use {type(table).__name__}")
+    return table.delta
+
+
 class DeltaOfflineStore:
+    """Delta tables under ``root``: a directory, as a plain path or a ``file://`` URI."""
+
     def __init__(self, root: str, storage_options: dict[str, str] | None = None) -> None:
+        if root.startswith("file://"):
+            root = url2pathname(urlparse(root).path)
         self._root = root
         self._storage_options = storage_options
 
@@ -99,7 +131,7 @@ class DeltaOfflineStore:
                 ) from exc
             raise _translate(table_id, exc) from exc
 
-    def open(self, table_id: str, as_of: int | datetime | None = None) -> DeltaTable:
+    def open(self, table_id: str, as_of: int | datetime | None = None) -> DeltaOfflineTable:
         from deltalake import DeltaTable
 
         try:
@@ -112,9 +144,9 @@ class DeltaOfflineStore:
                     f"{table_id}: no version as of {as_of!r} ({exc})", obj=table_id, received=as_of
                 ) from exc
             raise _translate(table_id, exc) from exc
-        return table
+        return DeltaOfflineTable(table)
 
-    def dataset(self, table: DeltaTable) -> ds.Dataset:
+    def dataset(self, table: OfflineTable) -> ds.Dataset:
         """The table's files as an Arrow dataset, each file with the bounds of its
         timestamp columns, so that a filtered scan skips files outside its range.
 
@@ -125,8 +157,9 @@ class DeltaOfflineStore:
         """
         import pyarrow.dataset as ds
 
-        dataset = table.to_pyarrow_dataset()
-        bounds = _timestamp_bounds(table, dataset.schema)
+        delta = _delta(table)
+        dataset = delta.to_pyarrow_dataset()
+        bounds = _timestamp_bounds(delta, dataset.schema)
         fragments = [
             dataset.format.make_fragment(
                 f.path, filesystem=dataset.filesystem, partition_expression=bounds.get(f.path)
@@ -136,93 +169,114 @@ class DeltaOfflineStore:
         return ds.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
 
     def retyped_columns(
-        self, table: DeltaTable, schema: pa.Schema
+        self, table: OfflineTable, schema: pa.Schema
     ) -> list[tuple[str, pa.DataType, pa.DataType]]:
-        """Columns of ``schema`` that ``table`` holds with another type, as (name, stored
-        type, given type): a merge of schemas would cast one into the other."""
-        import pyarrow as pa
+        """Compared as Delta types, which a merge of schemas would cast into each other."""
         from deltalake import Schema
 
-        stored = {f.name: f.type for f in table.schema().fields}
-        arrow = pa.schema(table.schema().to_arrow())
+        stored = {f.name: f.type for f in _delta(table).schema().fields}
+        arrow = table.schema()
         return [
             (f.name, arrow.field(f.name).type, schema.field(f.name).type)
             for f in Schema.from_arrow(schema).fields
             if f.name in stored and stored[f.name] != f.type
         ]
 
-    def append(self, table: DeltaTable, data: pa.Table, metadata: dict[str, Any]) -> int:
-        """Append rows in one commit (growing the schema if ``data`` has new columns)."""
+    def can_append(self, table: OfflineTable, batch: pa.Table, time_column: str) -> bool:
+        """Decided from the files' statistics of ``time_column``."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        actions = pa.table(_delta(table).get_add_actions(flatten=True))
+        if actions.num_rows == 0:
+            return True
+        stat = f"max.{time_column}"
+        if stat not in actions.schema.names:
+            return False
+        stored_max = pc.max(actions.column(stat))
+        batch_min = pc.min(batch.column(time_column))
+        # Delta truncates timestamp statistics to milliseconds: the true maximum may lie
+        # up to a millisecond above the recorded one.
+        return bool(
+            stored_max.is_valid
+            and batch_min.is_valid
+            and _micros(batch_min) >= _micros(stored_max) + STATS_PRECISION_US
+        )
+
+    def append(self, table: OfflineTable, data: pa.Table, operation: str) -> int:
         from deltalake import write_deltalake
 
+        delta = _delta(table)
         self._commit(
-            table,
-            metadata,
+            delta,
+            operation,
             lambda props: write_deltalake(
-                table, data, mode="append", schema_mode="merge", commit_properties=props
+                delta, data, mode="append", schema_mode="merge", commit_properties=props
             ),
         )
-        return table.version()
+        return delta.version()
 
     def upsert(
         self,
-        table: DeltaTable,
+        table: OfflineTable,
         data: pa.Table,
         match_columns: list[str],
-        metadata: dict[str, Any],
-        prune: dict[str, tuple[Any, Any]],
-    ) -> tuple[int, dict[str, Any]]:
-        """Merge ``data`` on ``match_columns``: matches are replaced, the rest inserted.
+        time_column: str,
+        operation: str,
+    ) -> Written:
+        """A merge whose predicate also bounds ``time_column`` by ``data``'s (min, max), so
+        that Delta skips files whose statistics lie outside them and rewrites only files
+        that can hold a match (except for times from ``IMPRECISE_STATISTICS_FROM`` on)."""
+        import pyarrow.compute as pc
 
-        ``prune`` gives, per column, the (min, max) of ``data``; the bounds go into
-        the merge predicate so that Delta skips files whose statistics lie outside
-        them, and only files that can hold a match are rewritten (except for times from
-        ``IMPRECISE_STATISTICS_FROM`` on).
-        """
+        delta = _delta(table)
         predicate = _match(match_columns)
-        for column, (low, high) in prune.items():
-            if isinstance(high, datetime) and high >= IMPRECISE_STATISTICS_FROM:
-                continue  # the bounds would make delta-rs skip the file holding a match
-            column = f"t.{_quote(column)}"
+        low, high = (v.as_py() for v in pc.min_max(data.column(time_column)).values())
+        # Past IMPRECISE_STATISTICS_FROM, bounds would make delta-rs skip the file holding
+        # a match.
+        if high is not None and not (
+            isinstance(high, datetime) and high >= IMPRECISE_STATISTICS_FROM
+        ):
+            column = f"t.{_quote(time_column)}"
             predicate += f" AND {column} >= {_literal(low)} AND {column} <= {_literal(high)}"
         metrics = self._commit(
-            table,
-            metadata,
+            delta,
+            operation,
             lambda props: (
-                table.merge(data, predicate, "s", "t", merge_schema=True, commit_properties=props)
+                delta.merge(data, predicate, "s", "t", merge_schema=True, commit_properties=props)
                 .when_matched_update_all()
                 .when_not_matched_insert_all()
                 .execute()
             ),
         )
-        return table.version(), metrics
+        return Written(
+            delta.version(),
+            rows_inserted=int(metrics["num_target_rows_inserted"]),
+            rows_updated=int(metrics["num_target_rows_updated"]),
+        )
 
-    def delete_matching(
-        self, table: DeltaTable, keys: pa.Table, metadata: dict[str, Any]
-    ) -> tuple[int, dict[str, Any]]:
-        """Delete every row whose ``keys.column_names`` values equal a row of ``keys``."""
+    def delete_matching(self, table: OfflineTable, keys: pa.Table, operation: str) -> Written:
+        delta = _delta(table)
         metrics = self._commit(
-            table,
-            metadata,
+            delta,
+            operation,
             lambda props: (
-                table.merge(keys, _match(keys.column_names), "s", "t", commit_properties=props)
+                delta.merge(keys, _match(keys.column_names), "s", "t", commit_properties=props)
                 .when_matched_delete()
                 .execute()
             ),
         )
-        return table.version(), metrics
+        return Written(delta.version(), rows_deleted=int(metrics["num_target_rows_deleted"]))
 
-    def delete_where(
-        self, table: DeltaTable, predicate: str, metadata: dict[str, Any]
-    ) -> tuple[int, dict[str, Any]]:
-        """Delete the rows matching a SQL ``predicate``."""
+    def delete_where(self, table: OfflineTable, predicate: str, operation: str) -> Written:
+        delta = _delta(table)
         metrics = self._commit(
-            table, metadata, lambda props: table.delete(predicate, commit_properties=props)
+            delta, operation, lambda props: delta.delete(predicate, commit_properties=props)
         )
-        return table.version(), metrics
+        return Written(delta.version(), rows_deleted=int(metrics["num_deleted_rows"]))
 
-    def _commit(self, table: DeltaTable, metadata: dict[str, Any], run: Callable[[Any], T]) -> T:
-        """Run one committing operation on ``table``, with ``metadata`` in its commit.
+    def _commit(self, table: DeltaTable, operation: str, run: Callable[[Any], T]) -> T:
+        """Run one committing operation on ``table``, named ``operation`` in its commit.
 
         Delta's own commit retries are off: a conflict must reach the writer, which
         re-checks its batch against the new table state before trying again. So a commit
@@ -231,7 +285,7 @@ class DeltaOfflineStore:
         """
         from deltalake import CommitProperties
 
-        properties = CommitProperties(custom_metadata=metadata, max_commit_retries=0)
+        properties = CommitProperties(custom_metadata={OPERATION: operation}, max_commit_retries=0)
         try:
             return run(properties)
         except Exception as exc:
@@ -243,23 +297,23 @@ class DeltaOfflineStore:
         from deltalake import Schema
 
         table = self.open(table_id)
-        present = set(table.schema().to_arrow().names)
+        present = set(table.schema().names)
         new = [f for f in fields if f.name not in present]
         if new:
-            delta_fields = Schema.from_arrow(pa.schema(new)).fields
+            delta, delta_fields = table.delta, Schema.from_arrow(pa.schema(new)).fields
             self._commit(
-                table,
-                {"fh.operation": "add columns"},
-                lambda props: table.alter.add_columns(delta_fields, commit_properties=props),
+                delta,
+                "add columns",
+                lambda props: delta.alter.add_columns(delta_fields, commit_properties=props),
             )
 
     def enable_change_feed(self, table_id: str) -> None:
         """Record the rows each later commit changes (a group that becomes online needs it)."""
-        table = self.open(table_id)
+        table = self.open(table_id).delta
         if table.metadata().configuration.get(CHANGE_FEED) != "true":
             self._commit(
                 table,
-                {"fh.operation": "enable change feed"},
+                "enable change feed",
                 lambda props: table.alter.set_table_properties(
                     {CHANGE_FEED: "true"}, commit_properties=props
                 ),
@@ -274,31 +328,55 @@ class DeltaOfflineStore:
             )
         shutil.rmtree(self.uri(table_id), ignore_errors=True)
 
-    def history(self, table: DeltaTable, limit: int | None = None) -> list[dict[str, Any]]:
-        """Commits, newest first, as Delta records them; ``table`` is brought up to the
-        newest version.
-
-        deltalake lists every commit in storage but numbers them down from the version
+    def history(self, table: OfflineTable, limit: int | None = None) -> list[Commit]:
+        """deltalake lists every commit in storage but numbers them down from the version
         ``table`` has loaded, so a commit that lands in between shifts every number. The
         listing is taken again until no commit landed around it.
         """
+        delta = _delta(table)
         for _ in range(HISTORY_ATTEMPTS):
-            table.update_incremental()
-            seen = table.version()
-            commits = table.history(limit)
-            table.update_incremental()
-            if table.version() == seen:
-                return commits
+            delta.update_incremental()
+            seen = delta.version()
+            records = delta.history(limit)
+            delta.update_incremental()
+            if delta.version() == seen:
+                return [_commit(r) for r in records]
         raise ConflictError(
-            f"{table.table_uri}: history kept changing while it was read", obj=table.table_uri
+            f"{delta.table_uri}: history kept changing while it was read", obj=delta.table_uri
         )
 
-    def changes(self, table: DeltaTable, start: int, end: int) -> pa.Table:
-        """Rows changed by versions ``start..end`` (inclusive), with ``_change_type``."""
+    def changes(self, table: OfflineTable, start: int, end: int) -> pa.Table:
+        """Delta's change data feed, whose columns are the protocol's CHANGE_COLUMNS."""
         import pyarrow as pa
 
-        reader = table.load_cdf(starting_version=start, ending_version=end)
+        reader = _delta(table).load_cdf(starting_version=start, ending_version=end)
         return pa.table(reader.read_all())
+
+
+def _commit(record: dict[str, Any]) -> Commit:
+    """A commit as Delta's log records it: metrics by operation, the time in milliseconds."""
+    metrics = record.get("operationMetrics", {})
+    operation = record.get(OPERATION) or str(record.get("operation", "")).lower()
+    return Commit(
+        version=int(record["version"]),
+        timestamp=datetime.fromtimestamp(record["timestamp"] / 1000, tz=UTC),
+        operation=operation,
+        rows_inserted=int(
+            metrics.get("num_added_rows", metrics.get("num_target_rows_inserted", 0))
+        ),
+        rows_updated=int(metrics.get("num_target_rows_updated", 0)),
+        rows_deleted=int(
+            metrics.get("num_deleted_rows", metrics.get("num_target_rows_deleted", 0))
+        ),
+    )
+
+
+def _micros(scalar: pa.Scalar) -> int:
+    """A timestamp as microseconds since the epoch (an int cannot overflow where a
+    datetime near the year 9999 would)."""
+    import pyarrow as pa
+
+    return int(scalar.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).as_py())
 
 
 def _timestamp_bounds(table: DeltaTable, schema: pa.Schema) -> dict[str, ds.Expression]:
@@ -345,3 +423,9 @@ def _literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value)
+
+
+if TYPE_CHECKING:  # mypy checks that this store keeps the protocol
+    from featurehouse.offline.base import OfflineStore
+
+    _PROTOCOL: type[OfflineStore] = DeltaOfflineStore

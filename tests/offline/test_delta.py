@@ -26,30 +26,33 @@ def test_history_of_a_stale_table_numbers_commits_by_their_log_file(tmp_path: Pa
     for _ in range(3):
         write_deltalake(other, ROWS, mode="append")
     history = store.history(stale)
-    assert [c["version"] for c in history] == [3, 2, 1, 0]
-    assert [c["operation"] for c in history][-1] == "CREATE TABLE"
+    assert [c.version for c in history] == [3, 2, 1, 0]
+    assert [c.operation for c in history][-1] == "create table"
 
 
 def test_each_commit_reports_the_version_it_made(tmp_path: Path) -> None:
     store = DeltaOfflineStore(str(tmp_path))
     store.create("t", ROWS.schema, change_feed=False)
-    versions = [store.append(store.open("t"), ROWS, {"fh.operation": "insert"})]
+    versions = [store.append(store.open("t"), ROWS, "insert")]
     table = store.open("t")
     write_deltalake(DeltaTable(store.uri("t")), ROWS, mode="append")  # another writer: v2
-    table.update_incremental()
-    versions.append(store.upsert(table, ROWS, ["id"], {"fh.operation": "insert"}, prune={})[0])
-    versions.append(store.delete_where(store.open("t"), "id = 1", {"fh.operation": "delete"})[0])
-    nothing = store.delete_where(store.open("t"), "id = 99", {"fh.operation": "delete"})[0]
+    table.delta.update_incremental()
+    versions.append(store.upsert(table, ROWS, ["id"], "id", "insert").version)
+    versions.append(store.delete_where(store.open("t"), "id = 1", "delete").version)
+    nothing = store.delete_where(store.open("t"), "id = 99", "delete").version
     assert versions == [1, 3, 4]
     assert nothing == DeltaTable(store.uri("t")).version()
-    recorded = {c["version"]: c.get("fh.operation") for c in store.history(store.open("t"))}
+    recorded = {c.version: c.operation for c in store.history(store.open("t"))}
     assert [recorded[v] for v in versions] == ["insert", "insert", "delete"]
 
 
 # Sub-millisecond times, where Delta's statistics (kept to the millisecond) fall below the
-# true maximum: around today, and after the year 6536, where delta-rs does not widen them.
+# true maximum: around today, and after May 4253 (2**56 µs), where delta-rs does not
+# always widen them.
 SUB_MILLISECOND = [
     datetime(2026, 1, 1, 0, 0, 0, 123_456, tzinfo=UTC),
+    datetime(4254, 1, 1, 0, 0, 0, 1_001, tzinfo=UTC),
+    datetime(5199, 3, 28, 0, 29, 42, 197_001, tzinfo=UTC),
     datetime(6536, 12, 31, 23, 59, 59, 2_001, tzinfo=UTC),
     datetime(7000, 6, 1, 0, 0, 0, 2_001, tzinfo=UTC),
 ]
@@ -63,7 +66,7 @@ def timed(ts: datetime, value: int) -> pa.Table:
 def test_a_filtered_scan_finds_a_sub_millisecond_time(tmp_path: Path, ts: datetime) -> None:
     store = DeltaOfflineStore(str(tmp_path))
     store.create("t", timed(ts, 1).schema, change_feed=False)
-    store.append(store.open("t"), timed(ts, 1), {})
+    store.append(store.open("t"), timed(ts, 1), "insert")
     scalar = pa.scalar(ts, pa.timestamp("us", tz="UTC"))
     found = store.dataset(store.open("t")).to_table(filter=ds.field("ts") >= scalar)
     assert found.num_rows == 1
@@ -75,7 +78,7 @@ def test_an_upsert_with_time_bounds_matches_a_sub_millisecond_time(
 ) -> None:
     store = DeltaOfflineStore(str(tmp_path))
     store.create("t", timed(ts, 1).schema, change_feed=False)
-    store.append(store.open("t"), timed(ts, 1), {})
-    _, metrics = store.upsert(store.open("t"), timed(ts, 2), ["id", "ts"], {}, {"ts": (ts, ts)})
-    assert (metrics["num_target_rows_updated"], metrics["num_target_rows_inserted"]) == (1, 0)
+    store.append(store.open("t"), timed(ts, 1), "insert")
+    written = store.upsert(store.open("t"), timed(ts, 2), ["id", "ts"], "ts", "insert")
+    assert (written.rows_updated, written.rows_inserted) == (1, 0)
     assert DeltaTable(store.uri("t")).to_pyarrow_table().column("v").to_pylist() == [2]
