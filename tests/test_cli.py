@@ -9,8 +9,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import click
 import numpy as np
 import pytest
 import typer
@@ -189,7 +189,8 @@ def test_statistics_tables_show_every_number_in_full(width: int) -> None:
     assert "[bold]not" in output  # shown, not read as markup
 
 
-def _help_texts(command: click.Command) -> Iterator[tuple[str, str]]:
+def _help_texts(command: Any) -> Iterator[tuple[str, str]]:
+    """Walk a command of typer's own click (typer vendors it: click is no dependency)."""
     yield command.name or "fh", command.help or ""
     for param in command.params:
         yield f"{command.name} {param.name}", getattr(param, "help", None) or ""
