@@ -11,6 +11,7 @@ import pytest
 
 import featurehouse as fh
 from featurehouse.errors import MissingDependencyError
+from tests.extras import require_extra
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -73,7 +74,7 @@ def test_read_time_window_and_columns(fg: fh.FeatureGroup) -> None:
 
 
 def test_results_convert_to_pandas_polars_arrow(fg: fh.FeatureGroup) -> None:
-    pl = pytest.importorskip("polars", reason="polars is an extra: featurehouse[polars]")
+    pl = require_extra("polars", "polars")
     fg.insert(rows((1, 0, 1.0)))
     result = fg.read()
     assert isinstance(result.to_pandas(), pd.DataFrame)
@@ -83,7 +84,7 @@ def test_results_convert_to_pandas_polars_arrow(fg: fh.FeatureGroup) -> None:
 
 
 def test_accepts_pandas_polars_arrow_and_dicts(fg: fh.FeatureGroup) -> None:
-    pl = pytest.importorskip("polars", reason="polars is an extra: featurehouse[polars]")
+    pl = require_extra("polars", "polars")
     fg.insert(pd.DataFrame({"cc_num": [1], "ts": [pd.Timestamp(at(0))], "amount": [1.0]}))
     fg.insert(pl.DataFrame({"cc_num": [2], "ts": [at(0)], "amount": [2.0]}))
     fg.insert(pa.table({"cc_num": [3], "ts": [at(0)], "amount": [3.0]}))
