@@ -9,8 +9,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import click
 import numpy as np
 import pytest
 import typer
@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 import featurehouse as fh
 from featurehouse.cli.main import app
 from featurehouse.cli.statistics import sparkline
+from tests.extras import require_extra
 
 runner = CliRunner()
 
@@ -140,6 +141,8 @@ READ_COMMANDS = [
 def test_a_read_command_refuses_a_project_that_does_not_exist(
     tmp_path: Path, command: tuple[str, ...]
 ) -> None:
+    if command[0] == "serve":
+        require_extra("uvicorn", "serve")  # without the extra serve stops at that first
     missing = tmp_path / "mistyped"
     result = runner.invoke(app, [*command, "--project", str(missing)])
     assert result.exit_code != 0
@@ -191,7 +194,8 @@ def test_statistics_tables_show_every_number_in_full(width: int) -> None:
     assert "[bold]not" in output  # shown, not read as markup
 
 
-def _help_texts(command: click.Command) -> Iterator[tuple[str, str]]:
+def _help_texts(command: Any) -> Iterator[tuple[str, str]]:
+    """Walk a command of typer's own click (typer vendors it: click is no dependency)."""
     yield command.name or "fh", command.help or ""
     for param in command.params:
         yield f"{command.name} {param.name}", getattr(param, "help", None) or ""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
-import polars as pl
 import pyarrow as pa
 import pytest
 
 import featurehouse as fh
+from featurehouse.errors import MissingDependencyError
+from tests.extras import require_extra
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -72,6 +74,7 @@ def test_read_time_window_and_columns(fg: fh.FeatureGroup) -> None:
 
 
 def test_results_convert_to_pandas_polars_arrow(fg: fh.FeatureGroup) -> None:
+    pl = require_extra("polars", "polars")
     fg.insert(rows((1, 0, 1.0)))
     result = fg.read()
     assert isinstance(result.to_pandas(), pd.DataFrame)
@@ -81,11 +84,21 @@ def test_results_convert_to_pandas_polars_arrow(fg: fh.FeatureGroup) -> None:
 
 
 def test_accepts_pandas_polars_arrow_and_dicts(fg: fh.FeatureGroup) -> None:
+    pl = require_extra("polars", "polars")
     fg.insert(pd.DataFrame({"cc_num": [1], "ts": [pd.Timestamp(at(0))], "amount": [1.0]}))
     fg.insert(pl.DataFrame({"cc_num": [2], "ts": [at(0)], "amount": [2.0]}))
     fg.insert(pa.table({"cc_num": [3], "ts": [at(0)], "amount": [3.0]}))
     fg.insert(rows((4, 0, 4.0)))
     assert [r[0] for r in offline(fg)] == [1, 2, 3, 4]
+
+
+def test_to_polars_without_polars_names_the_extra(
+    fg: fh.FeatureGroup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fg.insert(rows((1, 0, 1.0)))
+    monkeypatch.setitem(sys.modules, "polars", None)  # what an install without the extra sees
+    with pytest.raises(MissingDependencyError, match=r"featurehouse\[polars\]"):
+        fg.read().to_polars()
 
 
 def test_naive_timestamps_are_utc_and_aware_ones_are_converted(fg: fh.FeatureGroup) -> None:

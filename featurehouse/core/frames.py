@@ -1,12 +1,21 @@
 """Data in and out: pandas, polars, Arrow and lists of dicts become Arrow tables; results
-offer ``to_arrow``, ``to_pandas`` and ``to_polars``."""
+offer ``to_arrow``, ``to_pandas`` and ``to_polars``.
+
+polars is optional (the ``polars`` extra): its frames are told apart by their type's module
+name, so reading data never imports it, and only ``to_polars`` needs it installed."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from featurehouse.errors import DataError, FeaturehouseError, InvalidNameError, SchemaError
+from featurehouse.errors import (
+    DataError,
+    FeaturehouseError,
+    InvalidNameError,
+    MissingDependencyError,
+    SchemaError,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,8 +127,10 @@ class Result:
         return frame
 
     def to_polars(self) -> pl.DataFrame:
-        import polars as pl
-
+        try:
+            import polars as pl
+        except ModuleNotFoundError as exc:
+            raise MissingDependencyError.for_extra("polars", "polars") from exc
         frame = pl.from_arrow(self._table)
         assert isinstance(frame, pl.DataFrame)
         return frame

@@ -18,6 +18,7 @@ from featurehouse.cli.main import app
 from featurehouse.examples.air_quality import generate as generate_step
 from featurehouse.examples.air_quality.data import SMALL, generate
 from featurehouse.examples.air_quality.feature_pipeline import WINDOWS, daily_features
+from tests.extras import require_extra
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 runner = CliRunner()
@@ -74,6 +75,7 @@ def test_lag_and_rolling_features_match_a_reference(seed: int) -> None:
 
 
 def test_the_system_runs_as_scheduled_pipelines(tmp_path: Path) -> None:
+    require_extra("lightgbm", "models")  # the training pipeline's model
     project = tmp_path / "aq"
     generate_step.run(project, SMALL)  # the small world; the CLI would make the full one
     for pipeline in ("feature", "training", "inference"):

@@ -10,6 +10,7 @@ import pytest
 
 import featurehouse as fh
 from featurehouse.errors import ConflictError, DataError, NotFoundError, SchemaError
+from tests.extras import require_extra
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RNG = np.random.default_rng(0)
@@ -23,26 +24,22 @@ def double(rows: Any) -> Any:
 
 
 def sklearn_model() -> Any:
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression().fit(X, Y)
+    linear_model = require_extra("sklearn.linear_model", "models")
+    return linear_model.LogisticRegression().fit(X, Y)
 
 
 def xgboost_model() -> Any:
-    import xgboost
-
+    xgboost = require_extra("xgboost", "models")
     return xgboost.XGBClassifier(n_estimators=5, max_depth=2).fit(X, Y)
 
 
 def lightgbm_model() -> Any:
-    import lightgbm
-
+    lightgbm = require_extra("lightgbm", "models")
     return lightgbm.LGBMClassifier(n_estimators=5, verbose=-1).fit(X, Y)
 
 
 def torch_model() -> Any:
-    import torch
-
+    torch = require_extra("torch", "torch")
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
 
