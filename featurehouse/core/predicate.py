@@ -107,6 +107,10 @@ class _Checker:
         if isinstance(literal, exp.Literal) and not literal.is_string:
             if not _NUMBER.fullmatch(literal.this) or math.isinf(float(literal.this)):
                 raise self.refuse(node, f"{literal.this} is not a finite number")
+            if node is not literal and float(literal.this) == 0:
+                # -0.0 equals 0.0, but Delta's planner tells the two literals apart when it
+                # simplifies `v <> -0.0 AND v = 0.0`, and deletes the zeros: write it as 0.
+                node.replace(literal)
             return "number"
         if isinstance(node, exp.Null):
             raise self.refuse(node, "a comparison with NULL is never true; use IS NULL")
