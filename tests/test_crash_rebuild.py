@@ -134,7 +134,8 @@ def test_a_rebuild_killed_at_any_point_is_finished_by_the_next_sync(
         if not began:
             # Killed before the catalog marked a rebuild: there is none to finish, and keys
             # removed behind featurehouse's back stay missing until the next rebuild.
-            assert not any(present(fg)[k] for k in lost), label
+            now = present(fg)
+            assert not any(now[k] for k in lost), label
             fg.sync_online(rebuild=True)
         assert all(present(fg)), label
         assert_online_is_latest_offline(fg)
