@@ -14,12 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pt
 
 from featurehouse.errors import InvalidNameError, SchemaError
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 OBJECT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -115,16 +116,11 @@ def as_utc(value: datetime | str | None) -> datetime | None:
 
 
 def utc_timestamp() -> pa.DataType:
-    import pyarrow as pa
-
     return pa.timestamp("us", tz="UTC")
 
 
 def storage_type(t: pa.DataType) -> pa.DataType | None:
     """The type a column of type ``t`` is stored as, or None if it cannot be stored."""
-    import pyarrow as pa
-    import pyarrow.types as pt
-
     if pt.is_dictionary(t):
         return storage_type(t.value_type)
     if pt.is_boolean(t) or t in (pa.int8(), pa.int16(), pa.int32(), pa.int64()):
@@ -158,8 +154,6 @@ def _is_compatible(got: pa.DataType, expected: pa.DataType) -> bool:
     """May ``got`` be cast to ``expected``? Numbers cast within ints, ints to floats and
     floats to floats; the cast then refuses values it would change (only lossless casts
     are implicit)."""
-    import pyarrow.types as pt
-
     if pt.is_integer(got):
         return bool(pt.is_integer(expected) or pt.is_floating(expected))
     if pt.is_floating(got):
@@ -169,9 +163,6 @@ def _is_compatible(got: pa.DataType, expected: pa.DataType) -> bool:
 
 def conform_column(obj: str, name: str, column: Any, expected: pa.DataType) -> Any:
     """Cast ``column`` to ``expected`` or raise a SchemaError naming the column and both types."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     got = column.type
     if got == expected:
         return column
@@ -204,9 +195,6 @@ def conform_column(obj: str, name: str, column: Any, expected: pa.DataType) -> A
 def _refuse_changed_floats(column: Any, cast: Any) -> None:
     """Raise ArrowInvalid if ``cast`` does not hold exactly the floats of ``column`` (NaN
     for NaN): 1e300 would become inf in float32, and 0.1 a nearby float32."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     back = pc.cast(cast, column.type)
     same = pc.or_kleene(pc.equal(back, column), pc.and_(pc.is_nan(back), pc.is_nan(column)))
     changed = pc.indices_nonzero(pc.invert(same.fill_null(True)))
@@ -217,8 +205,6 @@ def _refuse_changed_floats(column: Any, cast: Any) -> None:
 
 def infer_schema(obj: str, table: pa.Table, event_time: str) -> pa.Schema:
     """The stored schema for a first insert: storable types, the event time as a UTC timestamp."""
-    import pyarrow as pa
-
     fields = []
     for field in table.schema:
         t = storage_type(field.type)
@@ -246,8 +232,6 @@ def infer_schema(obj: str, table: pa.Table, event_time: str) -> pa.Schema:
 
 
 def _event_time_type(obj: str, name: str, t: pa.DataType) -> pa.DataType:
-    import pyarrow as pa
-
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
         return utc_timestamp()
     raise SchemaError(
@@ -263,8 +247,6 @@ def check_schema(
     obj: str, schema: pa.Schema, primary_key: Sequence[str], event_time: str
 ) -> pa.Schema:
     """Validate a declared schema and return it in stored types."""
-    import pyarrow as pa
-
     check_column_names(obj, schema.names)
     fields = []
     for field in schema:
@@ -301,8 +283,6 @@ def schema_to_json(schema: pa.Schema) -> dict[str, Any]:
 
 
 def schema_from_json(data: dict[str, Any]) -> pa.Schema:
-    import pyarrow as pa
-
     return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["arrow"])))
 
 

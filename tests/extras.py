@@ -21,7 +21,7 @@ NEEDS_EXTRA: dict[str, tuple[str, str]] = {
     "tests/serving": ("fastapi", "serve"),
     "tests/transforms/test_builtin.py": ("sklearn", "models"),
     "tests/transforms/test_edge_cases.py": ("sklearn", "models"),
-    "tests/test_transform_benchmark_smoke.py": ("sklearn", "models"),
+    "tests/benchmarks/test_transform_benchmark_smoke.py": ("sklearn", "models"),
 }
 
 

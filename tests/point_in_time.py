@@ -1,5 +1,5 @@
 """The point-in-time reference and its random scenarios, shared by the feature-store
-tests (tests/test_point_in_time_property.py) and the engine conformance suite
+tests (tests/core/test_point_in_time_property.py) and the engine conformance suite
 (tests/engine/test_conformance.py).
 
 The reference is a plain loop over rows and knows nothing of featurehouse's engine:

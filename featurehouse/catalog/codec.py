@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
+import pyarrow
+
 from featurehouse.catalog.base import Entry, JsonBody
 from featurehouse.errors import DataError
 
@@ -155,8 +157,6 @@ class _LazyNames(dict[str, Any]):
 
     def __missing__(self, key: str) -> Any:
         if key == "pa":
-            import pyarrow
-
             return pyarrow
         raise KeyError(key)
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+
+import pyarrow as pa
 
 from featurehouse.catalog.codec import Record, entry_attribute, stored_as
 from featurehouse.types import OnlineTable
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 FEATURE_GROUP = "feature_group"
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
 from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store, rows_table
-from featurehouse.models.deployments import Deployment
+
+if TYPE_CHECKING:
+    from featurehouse.models.deployments import Deployment
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -16,7 +16,9 @@ from featurehouse.cli.common import (
     open_store,
     rows_table,
 )
-from featurehouse.models.registry import ModelVersion
+
+if TYPE_CHECKING:
+    from featurehouse.models.registry import ModelVersion
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -12,8 +13,9 @@ from rich.table import Table
 
 from featurehouse.catalog.base import describe
 from featurehouse.cli.common import JsonOption, ProjectOption, emit_json, open_store
-from featurehouse.models.registry import DEPLOYMENT
-from featurehouse.repo.plan import ACTIONS, BREAKING, REMOVE, Plan
+
+if TYPE_CHECKING:
+    from featurehouse.repo.plan import Plan
 
 console = Console()
 RepoArgument = typer.Argument(Path("."), help="The repo directory (default: here).")
@@ -30,7 +32,7 @@ def plan(
     lists breaking changes (apply would refuse them), 1 on an error.
     """
     from featurehouse.repo.loader import load_repo
-    from featurehouse.repo.plan import make_plan
+    from featurehouse.repo.plan import BREAKING, make_plan
 
     with open_store(project, create=True) as fs:
         result = make_plan(fs, load_repo(repo))
@@ -86,6 +88,9 @@ def init(
 
 
 def _print_plan(result: Plan) -> None:
+    from featurehouse.models.registry import DEPLOYMENT
+    from featurehouse.repo.plan import ACTIONS, BREAKING, REMOVE
+
     if result.empty:
         console.print(f"No changes: the catalog matches {escape(str(result.repo.path))}.")
     else:

@@ -9,7 +9,6 @@ from rich.table import Table
 from rich.text import Text
 
 from featurehouse.cli.common import plain
-from featurehouse.engine.statistics import BINS
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -45,6 +44,8 @@ class StatisticsTable:
         self.rows = {name: [plain(v) for v in _cells(c)] for name, c in stats.columns.items()}
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from featurehouse.engine.statistics import BINS
+
         widths = [
             max(len(heading), *(len(row[i]) for row in self.rows.values()))
             for i, heading in enumerate(NUMBERS)
@@ -56,6 +57,8 @@ class StatisticsTable:
             yield self._stacked()
 
     def _wide(self, widths: list[int]) -> Table:
+        from featurehouse.engine.statistics import BINS
+
         table = Table(title=self.title)
         table.add_column(COLUMNS[0], overflow="fold")
         for heading, width in zip(NUMBERS, widths, strict=True):

@@ -8,12 +8,12 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.errors import SchemaError
 from featurehouse.types import check_schema
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.catalog.records import FeatureGroupSpec
     from featurehouse.validation.suite import ExpectationSuite
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
+import pyarrow as pa
+
 from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.core import quarantine, writer
 from featurehouse.core.frames import Result
@@ -24,8 +26,6 @@ from featurehouse.validation.report import ValidationReport, list_reports
 from featurehouse.validation.suite import ExpectationSuite, current_suite, save_suite
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.services import Services
     from featurehouse.engine.statistics import TableStatistics
 

@@ -10,6 +10,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.catalog.base import Entry, JsonBody, update_with_retry
 from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.core import view_reader
@@ -37,8 +40,6 @@ from featurehouse.transforms.on_demand import OnDemandFeature, on_demand_from_js
 from featurehouse.types import as_utc
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.services import Services
 
 FEATURE_VIEW = "feature_view"
@@ -232,7 +233,6 @@ class FeatureView:
             start_time,
             end_time + timedelta(microseconds=1),
         )
-        import pyarrow as pa
 
         keys = self._services.engine.last_per_group(keys, self._plan.keys)
         spine = keys.append_column(
@@ -275,7 +275,6 @@ class FeatureView:
                 expected=["time", "random"],
                 received=by,
             )
-        import pyarrow.compute as pc
 
         ordered = rows.take(pc.sort_indices(rows, [(self.event_time, "ascending")]))
         cut = ordered.num_rows - round(ordered.num_rows * test_size)
@@ -406,8 +405,6 @@ class FeatureView:
     ) -> Result:
         """Entity keys and features of many entities (a list of dicts or a DataFrame);
         ``request`` is one dict for all of them or one per entity."""
-        import pyarrow as pa
-
         if isinstance(entities, Sequence) and not isinstance(entities, str):
             entity_list = list(entities)
         else:

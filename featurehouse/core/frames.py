@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.errors import (
     DataError,
     FeaturehouseError,
@@ -20,7 +22,6 @@ from featurehouse.errors import (
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
-    import pyarrow as pa
 
 
 def to_arrow(obj: str, data: Any) -> pa.Table:
@@ -28,8 +29,6 @@ def to_arrow(obj: str, data: Any) -> pa.Table:
 
     A column that cannot become one Arrow column (ints and strings mixed, an int beyond
     64 bits) is a SchemaError naming it; a repeated column name an InvalidNameError."""
-    import pyarrow as pa
-
     try:
         return _convert(obj, data)
     except FeaturehouseError:
@@ -39,8 +38,6 @@ def to_arrow(obj: str, data: Any) -> pa.Table:
 
 
 def _convert(obj: str, data: Any) -> pa.Table:
-    import pyarrow as pa
-
     if isinstance(data, pa.Table):
         return data
     if isinstance(data, pa.RecordBatch):
@@ -73,8 +70,6 @@ def _convert(obj: str, data: Any) -> pa.Table:
 
 def _conversion_error(obj: str, data: Any, exc: Exception) -> FeaturehouseError:
     """The error for data that Arrow cannot convert, naming the first column at fault."""
-    import pyarrow as pa
-
     columns = _columns(data)
     names = [name for name, _ in columns]
     repeated = next((n for i, n in enumerate(names) if n in names[:i]), None)

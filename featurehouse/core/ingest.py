@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.core.frames import to_arrow
 from featurehouse.errors import DataError, SchemaError
 from featurehouse.types import (
@@ -16,8 +19,6 @@ from featurehouse.types import (
 )
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.catalog.records import FeatureGroupSpec
     from featurehouse.engine.base import Engine
 
@@ -50,7 +51,6 @@ def prepare_batch(spec: FeatureGroupSpec, data: Any, engine: Engine) -> Prepared
                 received=table.column_names,
             )
     schema, added = _target_schema(obj, spec, table)
-    import pyarrow as pa
 
     columns = [conform_column(obj, f.name, table.column(f.name), f.type) for f in schema]
     table = pa.Table.from_arrays(columns, schema=schema)
@@ -63,8 +63,6 @@ def _target_schema(
     obj: str, spec: FeatureGroupSpec, table: pa.Table
 ) -> tuple[pa.Schema, tuple[str, ...]]:
     """The schema after this batch: the stored one, grown by nullable new columns."""
-    import pyarrow as pa
-
     if spec.schema is None:
         return infer_schema(obj, table, spec.event_time), ()
     missing = [n for n in spec.schema.names if n not in table.column_names]
@@ -113,9 +111,6 @@ def _refuse_null_keys(obj: str, spec: FeatureGroupSpec, table: pa.Table) -> None
 
 def _unusable_keys(column: pa.ChunkedArray) -> int:
     """How many values of a key column are null, or NaN or ±inf."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     bad = column.null_count
     if pa.types.is_floating(column.type):
         bad += pc.sum(pc.invert(pc.is_finite(column))).as_py() or 0
@@ -124,8 +119,6 @@ def _unusable_keys(column: pa.ChunkedArray) -> int:
 
 def conform_keys(spec: FeatureGroupSpec, data: Any, allow_event_time: bool = True) -> pa.Table:
     """A table of key values (and optionally event times) in the stored types."""
-    import pyarrow as pa
-
     obj = f"feature group {spec.label}"
     assert spec.schema is not None
     table = to_arrow(obj, data)

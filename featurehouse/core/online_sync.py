@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.catalog.base import JsonBody, update_with_retry
 from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.offline.base import CHANGE_COLUMNS, CHANGE_TYPE, COMMIT_VERSION
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.services import Services
     from featurehouse.offline.base import OfflineTable
 
@@ -67,9 +68,6 @@ def sync_online(
 def _replay(
     services: Services, spec: FeatureGroupSpec, table: OfflineTable, start: int, end: int
 ) -> int:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     changes = services.offline.changes(table, start, end)
     if changes.num_rows == 0:
         return 0
@@ -131,8 +129,6 @@ def rebuild_online(services: Services, spec: FeatureGroupSpec, table: OfflineTab
 
 def _align(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
     """Columns in schema order; columns added after these rows were written come as nulls."""
-    import pyarrow as pa
-
     assert schema is not None
     columns = [
         table.column(f.name).cast(f.type)

@@ -17,10 +17,11 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.errors import SchemaError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from sqlglot import exp
 
 ALLOWED = "comparisons, AND/OR/NOT, IN, BETWEEN, IS [NOT] NULL and LIKE over columns and literals"
@@ -118,7 +119,6 @@ class _Checker:
 
     def column(self, node: exp.Expr) -> str:
         """A plain column of the group; the kind of literal it compares with."""
-        import pyarrow as pa
         from sqlglot import exp
 
         if (

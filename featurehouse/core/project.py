@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
+
+import pyarrow as pa
 
 from featurehouse.catalog.base import Entry, JsonBody, describe
 from featurehouse.catalog.numbering import create_next, next_version
@@ -29,9 +31,6 @@ from featurehouse.types import (
 )
 from featurehouse.validation.expectation import Expectation, check_suite
 from featurehouse.validation.suite import check_policy, current_suite, save_suite
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 
 class Project:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.errors import NotFoundError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.catalog.records import FeatureGroupSpec
     from featurehouse.core.services import Services
     from featurehouse.validation.evaluate import Evaluation
@@ -37,8 +38,6 @@ def split_rows(table: pa.Table, evaluation: Evaluation) -> tuple[pa.Table, pa.Ta
     row is invalid then, and carries its name.
     """
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     failed = [r for r in evaluation.results if not r.success]
     if not failed:
@@ -63,8 +62,6 @@ def split_rows(table: pa.Table, evaluation: Evaluation) -> tuple[pa.Table, pa.Ta
 
 def write(services: Services, spec: FeatureGroupSpec, rows: pa.Table, report: int) -> None:
     """Append quarantined rows (with their reasons) to the group's quarantine table."""
-    import pyarrow as pa
-
     from featurehouse.types import utc_timestamp
 
     rows = rows.append_column(REPORT, pa.repeat(pa.scalar(report, pa.int64()), rows.num_rows))
@@ -77,7 +74,6 @@ def write(services: Services, spec: FeatureGroupSpec, rows: pa.Table, report: in
 
 def read(services: Services, spec: FeatureGroupSpec, report: int | None, reasons: bool) -> pa.Table:
     """The quarantined rows (of one report), oldest first."""
-    import pyarrow as pa
     import pyarrow.dataset as ds
 
     try:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from featurehouse.catalog.base import JsonBody, update_with_retry
 from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.errors import NotFoundError
 from featurehouse.types import schema_from_json, schema_to_json, storage_type
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.services import Services
     from featurehouse.offline.base import OfflineTable
 
@@ -54,8 +54,6 @@ def reconcile_schema(
 
 def table_schema(table: OfflineTable) -> pa.Schema:
     """The offline table's schema in the stored types (as an insert records them)."""
-    import pyarrow as pa
-
     return pa.schema([pa.field(f.name, storage_type(f.type) or f.type) for f in table.schema()])
 
 
@@ -63,7 +61,6 @@ def record_schema(
     services: Services, spec: FeatureGroupSpec, schema: pa.Schema
 ) -> FeatureGroupSpec:
     """Store the first or grown schema; a concurrent writer may have grown it further."""
-    import pyarrow as pa
 
     def change(body: JsonBody) -> JsonBody | None:
         stored = None if body["schema"] is None else schema_from_json(body["schema"])

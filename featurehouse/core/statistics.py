@@ -10,12 +10,12 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from featurehouse.engine.statistics import TableStatistics
 from featurehouse.errors import AlreadyExistsError, NotFoundError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.catalog.records import FeatureGroupSpec
     from featurehouse.core.services import Services
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.catalog.base import Entry, JsonBody
 from featurehouse.catalog.codec import NOT_STORED, Record, entry_attribute, stored_as
 from featurehouse.catalog.numbering import VersionTaken, create_next
@@ -18,8 +21,6 @@ from featurehouse.transforms.apply import transform_table
 from featurehouse.transforms.base import Transform
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.services import Services
     from featurehouse.engine.statistics import TableStatistics
 
@@ -56,8 +57,6 @@ class TrainingDataset(Record):
     def read(self, split: str | None = None, *, transformed: bool = False) -> Result:
         """One split's rows, or all of them (in split order) when ``split`` is None;
         ``transformed`` applies the statistics fitted on this dataset's train split."""
-        import pyarrow as pa
-
         if split is not None:
             self._check_split(split)
         names = [split] if split is not None else self.splits
@@ -129,7 +128,6 @@ def split_rows(
     """Split by event-time ranges ``{name: (start, end)}`` ([start, end)) or at random
     by fractions ``{name: 0.8, ...}`` with ``seed``."""
     import numpy as np
-    import pyarrow.compute as pc
 
     if not splits:
         return {"train": table}

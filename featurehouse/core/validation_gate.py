@@ -17,6 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.core import quarantine
 from featurehouse.core.writer import WriteResult
 from featurehouse.errors import NotFoundError, ValidationError
@@ -25,8 +28,6 @@ from featurehouse.validation.report import ValidationReport, store_report
 from featurehouse.validation.suite import ExpectationSuite, check_policy, current_suite
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.catalog.records import FeatureGroupSpec
     from featurehouse.core.ingest import PreparedBatch
     from featurehouse.core.services import Services
@@ -121,8 +122,6 @@ def _report(
 
 
 def _rows_failed(evaluation: Evaluation) -> int:
-    import pyarrow.compute as pc
-
     return int(pc.sum(evaluation.invalid()).as_py() or 0)
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.types as pt
 
 from featurehouse.catalog.records import FeatureGroupSpec
 from featurehouse.core.query import Query, Selection
 from featurehouse.errors import SchemaError
 from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 HIDDEN = "_fh_join_"
 
@@ -257,8 +257,6 @@ def _resolve_left(
     available: Mapping[str, list[tuple[str, str]]],
     types: Mapping[str, pa.DataType],
 ) -> tuple[str, ...]:
-    import pyarrow.types as pt
-
     assert group.schema is not None
     right = tuple(right_on) if right_on is not None else group.primary_key
     if set(right) != set(group.primary_key) or len(right) != len(left_on):

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.core.feature_group import read_online
 from featurehouse.core.frames import to_arrow
 from featurehouse.core.view_plan import HIDDEN, SourcePlan, ViewPlan
@@ -19,8 +21,6 @@ from featurehouse.transforms.on_demand import arrow_type, check_request_value
 from featurehouse.types import conform_column
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.services import Services
     from featurehouse.offline.base import OfflineTable
 
@@ -41,8 +41,6 @@ def open_tables(
 
 def conform_spine(obj: str, plan: ViewPlan, data: Any) -> pa.Table:
     """The spine with its keys and event time in the view's types; refused if it cannot be."""
-    import pyarrow as pa
-
     spine = to_arrow(obj, data)
     required = [*plan.keys, plan.event_time]
     missing = [c for c in required if c not in spine.column_names]

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import pyarrow as pa
+
 from featurehouse.catalog.records import FeatureGroupSpec
 from featurehouse.core.ingest import PreparedBatch, conform_keys
 from featurehouse.core.online_sync import sync_online
@@ -22,8 +24,6 @@ from featurehouse.core.statistics import record_commit
 from featurehouse.errors import ConflictError, DataError, SchemaError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.services import Services
     from featurehouse.offline.base import OfflineTable
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+import pyarrow as pa
+
 from featurehouse.common.backends import open_backend
 from featurehouse.errors import InvalidNameError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     import pyarrow.dataset as ds
 
     from featurehouse.engine.statistics import TableStatistics

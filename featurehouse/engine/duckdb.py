@@ -8,6 +8,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.engine import duckdb_sql
 from featurehouse.engine.base import AsOfSource
 from featurehouse.engine.duckdb_sql import ROW, column_list, quote
@@ -22,13 +25,10 @@ from featurehouse.errors import SchemaError
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
     import pyarrow.dataset as ds
 
 
 def _output_schema(spine: pa.Table, sources: Sequence[AsOfSource]) -> pa.Schema:
-    import pyarrow as pa
-
     fields = list(spine.schema)
     for source in sources:
         fields += [pa.field(out, source.dataset.schema.field(c).type) for c, out in source.columns]
@@ -100,8 +100,6 @@ class DuckDBEngine:
     def last_per_group(
         self, batch: pa.Table, group: Sequence[str], order: str | None = None
     ) -> pa.Table:
-        import pyarrow as pa
-
         if batch.num_rows == 0:
             return batch
         import numpy as np
@@ -127,8 +125,6 @@ class DuckDBEngine:
     def count_matches(
         self, dataset: ds.Dataset, batch: pa.Table, columns: Sequence[str], time_column: str
     ) -> int:
-        import pyarrow.compute as pc
-
         low, high = pc.min_max(batch.column(time_column)).values()
         on = " AND ".join(f"t.{quote(c)} = b.{quote(c)}" for c in columns)
         # The time bounds let the scan skip files and row groups outside the batch.
@@ -155,8 +151,6 @@ class DuckDBEngine:
         self, spine: pa.Table, event_time: str, sources: Sequence[AsOfSource]
     ) -> pa.Table:
         import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
 
         schema = _output_schema(spine, sources)
         if spine.num_rows == 0 or not sources:

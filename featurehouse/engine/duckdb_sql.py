@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.engine.statistics import BINS, QUANTILES, TOP, column_kind
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.engine.base import AsOfSource
 
 ROW = "_fh_row"  # a helper column: the row number of the spine or batch
@@ -93,8 +93,6 @@ def _as_of_step(event_time: str, source: AsOfSource) -> AsOfStep:
 def _value_sql(t: pa.DataType, col: str) -> str:
     """A numeric column as DOUBLE. NaN and ±inf are neither values nor nulls: they are
     counted apart and left out (as null) of bounds, moments, quantiles and histograms."""
-    import pyarrow as pa
-
     if pa.types.is_floating(t):
         return f"CASE WHEN isfinite({col}) THEN {col} END::DOUBLE"
     return f"{col}::DOUBLE"
@@ -102,8 +100,6 @@ def _value_sql(t: pa.DataType, col: str) -> str:
 
 def moments_sql(schema: pa.Schema, columns: Sequence[str], estimate: bool) -> str:
     """Counts, NaNs, bounds, moments and cardinality over every row of ``t``."""
-    import pyarrow as pa
-
     parts = ["count(*) AS rows"]
     for i, name in enumerate(columns):
         t, col = schema.field(name).type, quote(name)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
+import pyarrow as pa
+
 if TYPE_CHECKING:
     import numpy as np
-    import pyarrow as pa
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 BINS = 20
@@ -49,8 +50,6 @@ class TableStatistics:
 
 def column_kind(t: pa.DataType) -> str:
     """How a column is described: ``numeric``, ``categorical``, ``time`` or ``other``."""
-    import pyarrow as pa
-
     if pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
         return "categorical"
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
@@ -157,8 +156,6 @@ def _finite(value: float | None) -> float | None:
 
 
 def _value(text: str, t: pa.DataType) -> Any:
-    import pyarrow as pa
-
     return text == "true" if pa.types.is_boolean(t) else text
 
 

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.catalog.codec import Record, entry_attribute
 from featurehouse.engine.statistics import column_kind
 from featurehouse.errors import DataError, NotFoundError
@@ -31,8 +33,6 @@ from featurehouse.monitoring.outcomes import (
 from featurehouse.types import as_utc
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.feature_view import FeatureView
     from featurehouse.models.platform import Platform
 

@@ -9,12 +9,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.errors import DataError, NotFoundError
 from featurehouse.types import as_utc
 
 if TYPE_CHECKING:
     import numpy as np
-    import pyarrow as pa
 
     from featurehouse.models.platform import Platform
 
@@ -50,9 +52,6 @@ def predictions_with_outcomes(
 ) -> pa.Table:
     """Every logged prediction in the window with its latest outcome (``outcome``,
     ``outcome_ts``; null while none is logged), ordered by time."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     predictions = prediction_log(store, deployment, start, end)
     try:
         outcomes = store.get_feature_group(f"{deployment}_outcomes").read().to_arrow()
@@ -155,8 +154,6 @@ def outcome_metrics(
     by default classification when every outcome is 0 or 1.
     """
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     labelled = joined.filter(pc.is_valid(joined.column("outcome")))
     labelled = labelled.filter(pc.is_valid(labelled.column("prediction")))

@@ -9,12 +9,12 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.errors import DataError
 from featurehouse.monitoring.outcomes import prediction_log
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.models.platform import Platform
 
 REL_TOLERANCE = 1e-9  # floats that went through JSON and back compare equal within this
@@ -61,7 +61,6 @@ def training_serving_skew(
     """One row per feature whose served value differs from the offline one for some of
     ``sample`` logged requests: how many were compared and differ, and one example."""
     import numpy as np
-    import pyarrow as pa
 
     view = store.get_feature_view(*store.deployments.get(deployment).feature_view)
     logs = prediction_log(store, deployment, start, end)

@@ -18,10 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import pyarrow as pa
+
 from featurehouse.common.backends import open_backend
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     import pyarrow.dataset as ds
 
 # The columns ``changes`` adds to each changed row: how it changed (one of CHANGE_TYPES),

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.errors import AlreadyExistsError, BackendError, ConflictError, NotFoundError
 from featurehouse.offline.base import Commit, OfflineTable, Written
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     import pyarrow.dataset as ds
     from deltalake import DeltaTable
 
@@ -61,8 +63,6 @@ class DeltaOfflineTable:
         return int(self.delta.version())
 
     def schema(self) -> pa.Schema:
-        import pyarrow as pa
-
         return pa.schema(self.delta.schema().to_arrow())
 
 
@@ -184,9 +184,6 @@ class DeltaOfflineStore:
 
     def can_append(self, table: OfflineTable, batch: pa.Table, time_column: str) -> bool:
         """Decided from the files' statistics of ``time_column``."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         actions = pa.table(_delta(table).get_add_actions(flatten=True))
         if actions.num_rows == 0:
             return True
@@ -227,8 +224,6 @@ class DeltaOfflineStore:
         """A merge whose predicate also bounds ``time_column`` by ``data``'s (min, max), so
         that Delta skips files whose statistics lie outside them and rewrites only files
         that can hold a match (except for times from ``IMPRECISE_STATISTICS_FROM`` on)."""
-        import pyarrow.compute as pc
-
         delta = _delta(table)
         predicate = _match(match_columns)
         low, high = (v.as_py() for v in pc.min_max(data.column(time_column)).values())
@@ -293,7 +288,6 @@ class DeltaOfflineStore:
 
     def add_columns(self, table_id: str, fields: list[pa.Field]) -> None:
         """Grow a table's schema by nullable columns (no data is rewritten)."""
-        import pyarrow as pa
         from deltalake import Schema
 
         table = self.open(table_id)
@@ -347,8 +341,6 @@ class DeltaOfflineStore:
 
     def changes(self, table: OfflineTable, start: int, end: int) -> pa.Table:
         """Delta's change data feed, whose columns are the protocol's CHANGE_COLUMNS."""
-        import pyarrow as pa
-
         reader = _delta(table).load_cdf(starting_version=start, ending_version=end)
         return pa.table(reader.read_all())
 
@@ -374,15 +366,12 @@ def _commit(record: dict[str, Any]) -> Commit:
 def _micros(scalar: pa.Scalar) -> int:
     """A timestamp as microseconds since the epoch (an int cannot overflow where a
     datetime near the year 9999 would)."""
-    import pyarrow as pa
-
     return int(scalar.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).as_py())
 
 
 def _timestamp_bounds(table: DeltaTable, schema: pa.Schema) -> dict[str, ds.Expression]:
     """Per file, what Delta's statistics say of its timestamp columns: each value within
     [min, max + 1 ms) (the statistics are truncated to milliseconds), or null."""
-    import pyarrow as pa
     import pyarrow.dataset as ds
 
     actions = pa.table(table.get_add_actions(flatten=True))

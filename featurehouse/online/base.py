@@ -9,13 +9,12 @@ event time inside the store), because two writers may race; everything else
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
+
+import pyarrow as pa
 
 from featurehouse.common.backends import open_backend
 from featurehouse.types import OnlineTable
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 Key = tuple[Any, ...]
 Row = dict[str, Any]

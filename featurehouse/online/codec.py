@@ -13,10 +13,10 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+import pyarrow as pa
+import pyarrow.types as pt
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DATE = date(1970, 1, 1)
@@ -25,9 +25,6 @@ Decoder = Callable[[Any], Any] | None
 
 def encode_column(column: pa.ChunkedArray | pa.Array) -> list[Any]:
     """Python scalars for one column, in the stored encoding."""
-    import pyarrow as pa
-    import pyarrow.types as pt
-
     t = column.type
     if pt.is_timestamp(t):
         column = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
@@ -67,8 +64,6 @@ def _encode_scalar(value: Any) -> Any:
 
 def _json_encoder(t: pa.DataType) -> Callable[[Any], Any]:
     """A function from a Python value of type ``t`` (not None) to plain JSON values."""
-    import pyarrow.types as pt
-
     if pt.is_list(t) or pt.is_large_list(t):
         item = _json_encoder(t.value_type)
         return lambda v: [None if x is None else item(x) for x in v]
@@ -82,8 +77,6 @@ def _json_encoder(t: pa.DataType) -> Callable[[Any], Any]:
 
 def _json_decoder(t: pa.DataType) -> Callable[[Any], Any]:
     """The inverse of ``_json_encoder``."""
-    import pyarrow.types as pt
-
     if pt.is_list(t) or pt.is_large_list(t):
         item = _json_decoder(t.value_type)
         return lambda v: [None if x is None else item(x) for x in v]
@@ -101,8 +94,6 @@ def _as_is(value: Any) -> Any:
 
 def decoder(t: pa.DataType) -> Decoder:
     """The function that turns a stored scalar of type ``t`` back, or None when it is as-is."""
-    import pyarrow.types as pt
-
     if pt.is_timestamp(t):
         return lambda v: EPOCH + timedelta(microseconds=v)
     if pt.is_date32(t):

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.types as pt
 
 from featurehouse.errors import DataError
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 
 class _Refused(Exception):
@@ -42,8 +42,6 @@ def conform_key_value(obj: str, column: str, kind: pa.DataType, value: Any) -> A
 
 
 def _convert(kind: pa.DataType, value: Any) -> Any:
-    import pyarrow.types as pt
-
     if pt.is_boolean(kind):
         return _boolean(value)
     if pt.is_integer(kind):
@@ -81,7 +79,6 @@ def _boolean(value: Any) -> bool:
 
 def _integer(kind: pa.DataType, value: Any) -> int:
     import numpy as np
-    import pyarrow.types as pt
 
     if _is_bool(value):
         raise _Refused

@@ -17,11 +17,14 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pt
+
 from featurehouse.online.codec import decoder, encode_column
 
 if TYPE_CHECKING:
     import numpy as np
-    import pyarrow as pa
 
 Values = list[Any]
 
@@ -39,8 +42,6 @@ _CODES = {
 
 
 def fixed_code(t: pa.DataType) -> str | None:
-    import pyarrow.types as pt
-
     if pt.is_timestamp(t):
         return "q"
     return _CODES.get(str(t))
@@ -100,9 +101,6 @@ class RowLayout:
 
 
 def _fixed_values(column: pa.ChunkedArray) -> np.ndarray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     t = column.type
     if pa.types.is_timestamp(t):
         column = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())

@@ -34,13 +34,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
+import pyarrow as pa
+import pyarrow.types as pt
+
 from featurehouse.errors import BackendError, MissingDependencyError
 from featurehouse.online.base import Key, Row, Versions, version_list
 from featurehouse.online.codec import encode_key, encode_rows, row_decoder
 from featurehouse.types import OnlineTable
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     import redis
 
 DEFAULT_PREFIX = "fh:"
@@ -225,7 +227,6 @@ class RedisOnlineStore:
         cached = self._prepared.get(table.name)
         if cached is not None and cached[0] is table.schema:
             return cached[1]
-        import pyarrow.types as pt
 
         columns = list(table.schema.names)
         types = [table.schema.field(c).type for c in columns]

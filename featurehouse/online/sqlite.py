@@ -14,7 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pt
 
 from featurehouse.common.sqlite_wal import use_wal
 from featurehouse.errors import BackendError
@@ -22,9 +26,6 @@ from featurehouse.online.base import Key, Row, Versions, version_list
 from featurehouse.online.codec import decoder, encode_column, encode_key
 from featurehouse.online.packing import RowLayout, row_assembler
 from featurehouse.types import OnlineTable
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 ROWS_PER_STATEMENT = 200  # multi-row VALUES: fewer statements for Python to drive
 MAX_PARAMETERS = 32_766  # SQLite's limit on bound parameters per statement
@@ -39,8 +40,6 @@ def _quote(name: str) -> str:
 
 
 def _sql_type(t: pa.DataType) -> str:
-    import pyarrow.types as pt
-
     if pt.is_integer(t) or pt.is_boolean(t) or pt.is_timestamp(t) or pt.is_date(t):
         return "INTEGER"
     if pt.is_floating(t):
@@ -159,8 +158,6 @@ class SqliteOnlineStore:
     def _rows(
         self, prepared: _Prepared, rows: pa.Table, versions: Versions
     ) -> list[tuple[Any, ...]]:
-        import pyarrow.compute as pc
-
         if rows.num_rows > 1:
             # In key order, each insert lands next to the last one in the table's b-tree:
             # several times faster than the random order in which keys arrive.
@@ -309,6 +306,4 @@ def _table_name(table: OnlineTable) -> str:
 
 def _sqlite_decoder(t: pa.DataType) -> Callable[[Any], Any] | None:
     """SQLite hands booleans back as integers."""
-    import pyarrow.types as pt
-
     return bool if pt.is_boolean(t) else decoder(t)

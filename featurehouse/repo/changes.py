@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.catalog.base import JsonBody, update_with_retry
 from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.core.feature_view import FEATURE_VIEW
@@ -22,8 +24,6 @@ from featurehouse.errors import ConflictError
 from featurehouse.models.registry import DEPLOYMENT, MODEL
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.services import Services
 
 GroupKey = tuple[str, int]
@@ -35,8 +35,6 @@ def update_group(
     """Set metadata fields, grow the schema by nullable ``columns`` and turn the online
     store on or off, in place."""
     if columns:
-        import pyarrow as pa
-
         if spec.schema is None:  # declared now: the table starts with the whole schema
             schema = pa.schema(columns)
             online = bool(updates.get("online", spec.online))

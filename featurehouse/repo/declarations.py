@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
 
 from featurehouse.core.query import Query, select
 from featurehouse.errors import SchemaError
@@ -22,9 +24,6 @@ from featurehouse.transforms.base import Transform
 from featurehouse.transforms.on_demand import OnDemandFeature
 from featurehouse.types import check_ttl
 from featurehouse.validation.expectation import Expectation
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 # Type names a schema may use; any pyarrow DataType is accepted too.
 TYPE_NAMES = {
@@ -48,8 +47,6 @@ TIMESTAMP_NAMES = ("timestamp", "timestamp[us, tz=UTC]", "datetime")
 
 def arrow_type(obj: str, column: str, value: Any) -> pa.DataType:
     """The Arrow type a schema entry names: a type name or a pyarrow DataType."""
-    import pyarrow as pa
-
     if isinstance(value, pa.DataType):
         return value
     if value in TIMESTAMP_NAMES:
@@ -103,8 +100,6 @@ class FeatureGroup:
         return check_ttl(f"feature group {self.label}", self.ttl)
 
     def arrow_schema(self) -> pa.Schema:
-        import pyarrow as pa
-
         obj = f"feature group {self.label}"
         return pa.schema([(c, arrow_type(obj, c, t)) for c, t in self.schema.items()])
 

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.catalog.base import describe
 from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.core.feature_view import FEATURE_VIEW, definition_json
@@ -33,8 +35,6 @@ from featurehouse.repo.state import ObjectId, managed_objects
 from featurehouse.types import check_object_name, check_schema
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.catalog.base import Catalog
     from featurehouse.core.services import Services
     from featurehouse.store import FeatureStore

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from featurehouse.errors import DataError
 from featurehouse.serving.prediction_log import log_group
 from featurehouse.serving.predictor import Predictor, run_model
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.writer import WriteResult
     from featurehouse.models.platform import Platform
 
@@ -24,8 +24,6 @@ def batch_predict(
     end: datetime | str | None = None,
 ) -> tuple[pa.Table, WriteResult]:
     """Score every entity seen in ``[start, end]`` with its features as of ``end``."""
-    import pyarrow as pa
-
     predictor = Predictor(store)
     deployment = predictor.deployment(name)
     view = predictor.view(deployment)

@@ -6,13 +6,12 @@ by the conversion every online lookup uses (``online.keys``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
 
 from featurehouse.errors import DataError
 from featurehouse.online.keys import conform_key_value
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 
 def check_entities(

@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from featurehouse.errors import AlreadyExistsError, NotFoundError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.feature_group import FeatureGroup
     from featurehouse.models.platform import Platform
     from featurehouse.serving.predictor import Prediction
@@ -30,8 +30,6 @@ LOG_INTERVAL = 5.0  # seconds between writes of a prediction log
 
 
 def _schema() -> pa.Schema:
-    import pyarrow as pa
-
     return pa.schema(
         [
             ("request_id", pa.string()),
@@ -158,8 +156,6 @@ class PredictionLog:
         return rows
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        import pyarrow as pa
-
         try:
             self._group.insert(pa.Table.from_pylist(rows, schema=_schema()))
             self.written += len(rows)
@@ -172,8 +168,6 @@ def log_outcomes(
 ) -> int:
     """Record what really happened for served requests: rows of ``request_id`` and
     ``outcome`` (and optionally ``ts``), joined to the predictions by request id."""
-    import pyarrow as pa
-
     from featurehouse.core.frames import to_arrow
 
     table = to_arrow(f"{deployment} outcomes", outcomes)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
+import pyarrow as pa
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
@@ -19,8 +20,6 @@ from featurehouse.serving.prediction_log import LOG_INTERVAL, PredictionLog
 from featurehouse.serving.predictor import REFRESH_SECONDS, Predictor
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from featurehouse.core.feature_view import FeatureView
     from featurehouse.models.platform import Platform
 

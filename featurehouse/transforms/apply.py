@@ -4,13 +4,12 @@ statistics to tables (training, test, batch) and to single vectors (online)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
+
+import pyarrow as pa
 
 from featurehouse.errors import DataError
 from featurehouse.transforms.base import Stats, Transform
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 T = TypeVar("T")
 Statistics = dict[str, Stats]  # feature -> fitted statistics
@@ -30,8 +29,6 @@ def _guarded(transform: Transform, feature: str, step: str, run: Callable[..., T
 
 
 def _values(table: pa.Table, feature: str) -> Any:
-    import pyarrow as pa
-
     column = table.column(feature)
     if pa.types.is_integer(column.type) and column.null_count:
         column = column.cast(pa.float64())
@@ -61,8 +58,6 @@ def transform_table(
     table: pa.Table, transforms: Mapping[str, Transform], stats: Statistics
 ) -> pa.Table:
     """``table`` with each transformed feature replaced by its output column(s)."""
-    import pyarrow as pa
-
     columns: list[pa.ChunkedArray | pa.Array] = []
     names: list[str] = []
     for name in table.column_names:

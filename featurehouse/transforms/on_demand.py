@@ -19,13 +19,12 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import Any, get_type_hints
+
+import pyarrow as pa
 
 from featurehouse.common.imports import ImportKind, reference_to, remember_definition, resolve
 from featurehouse.errors import DataError, SchemaError
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 # Python annotation -> Arrow type name; the values a request parameter may take.
 _TYPES: dict[Any, tuple[str, tuple[type, ...]]] = {
@@ -66,7 +65,6 @@ class OnDemandFeature:
         """The feature over many rows, from input columns (``rows``: how many, which a
         feature without inputs needs)."""
         import numpy as np
-        import pyarrow as pa
 
         count = rows if rows is not None else len(next(iter(columns.values()), []))
         try:
@@ -192,8 +190,6 @@ def check_request_value(feature: str, name: str, annotation: Any, value: Any) ->
 
 
 def arrow_type(annotation: Any, feature: str = "", name: str = "") -> pa.DataType:
-    import pyarrow as pa
-
     if annotation not in _TYPES:
         raise SchemaError(
             f"on-demand feature {feature!r}: {name} is annotated {annotation!r}; expected one "
@@ -209,8 +205,6 @@ def arrow_type(annotation: Any, feature: str = "", name: str = "") -> pa.DataTyp
 
 
 def _numpy(column: pa.ChunkedArray | pa.Array) -> Any:
-    import pyarrow as pa
-
     if pa.types.is_integer(column.type) and column.null_count:
         column = column.cast(pa.float64())  # nulls become NaN
     return column.to_numpy(zero_copy_only=False)

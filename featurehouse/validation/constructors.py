@@ -6,6 +6,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from featurehouse.common.imports import reference_to
 from featurehouse.errors import SchemaError
 from featurehouse.validation.expectation import INCLUSIVE, Expectation, decode_value
@@ -66,9 +69,6 @@ def regex(
 ) -> Expectation:
     """Every string contains a match of ``pattern`` (RE2 syntax, like ``re.search``;
     anchor it with ``^...$`` to match the whole string)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     try:
         pc.match_substring_regex(pa.array([""]), pattern)  # compiles it
     except (pa.ArrowInvalid, TypeError) as exc:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from featurehouse.errors import DataError, FeaturehouseError, SchemaError
 from featurehouse.validation.expectation import (
@@ -21,9 +24,6 @@ from featurehouse.validation.expectation import (
 )
 from featurehouse.validation.report import ExpectationResult
 from featurehouse.validation.user_checks import load_check
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 Mask = Any  # a pyarrow BooleanArray or ChunkedArray without nulls
 SAMPLE = 5  # distinct failing values kept in a report
@@ -50,9 +50,6 @@ class Evaluation:
     def invalid(self) -> Mask:
         """The rows to refuse or quarantine: those failing an expectation that did not
         pass, or every row when a batch-level expectation failed."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         masks = list(self.masks.values())
         if self.batch_failed or not masks:
             return pa.repeat(self.batch_failed, self.rows)
@@ -71,9 +68,6 @@ class _Columns:
 
     def __getitem__(self, name: str) -> pa.ChunkedArray:
         if name not in self._cache:
-            import pyarrow as pa
-            import pyarrow.compute as pc
-
             values = self.table.column(name)
             if pa.types.is_floating(values.type) and pc.any(pc.is_nan(values)).as_py():
                 values = pc.if_else(pc.is_nan(values), pa.scalar(None, values.type), values)
@@ -87,8 +81,6 @@ def evaluate(
     """Run every expectation over ``table``; an expectation that cannot run on its
     column's type raises a SchemaError naming it. A user-defined check is imported only
     from a trusted module (``featurehouse`` and ``trusted``, see ``featurehouse.common.imports``)."""
-    import pyarrow as pa
-
     columns = _Columns(table)
     checks = {
         item.name: load_check(obj, item.name, item.params.get("function", ""), trusted)
@@ -138,8 +130,6 @@ def _run(
 def _row_result(
     item: Expectation, mask: Mask, checked: int, values: pa.ChunkedArray | None
 ) -> ExpectationResult:
-    import pyarrow.compute as pc
-
     failed = int(pc.sum(mask).as_py() or 0)
     success = failed <= (1.0 - item.mostly) * checked + 1e-9
     unexpected = []
@@ -159,8 +149,6 @@ def _batch_result(item: Expectation, observed: Any, success: bool, rows: int) ->
 
 
 def _not_null(columns: _Columns, item: Expectation) -> Mask:
-    import pyarrow.compute as pc
-
     return pc.is_null(columns[str(item.column)])
 
 
@@ -169,9 +157,6 @@ def _between(columns: _Columns, item: Expectation) -> Mask:
 
 
 def _length_between(columns: _Columns, item: Expectation) -> Mask:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     values = columns[str(item.column)]
     length = pc.binary_length if pa.types.is_binary(values.type) else pc.utf8_length
     return _outside(length(values), item.params)
@@ -179,9 +164,6 @@ def _length_between(columns: _Columns, item: Expectation) -> Mask:
 
 def _outside(values: pa.ChunkedArray, params: dict[str, Any]) -> Mask:
     """Values outside [low, high] (each end inclusive or not); nulls are not outside."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     inclusive = params["inclusive"]
     parts = []
     if params["low"] is not None:
@@ -197,9 +179,6 @@ def _outside(values: pa.ChunkedArray, params: dict[str, Any]) -> Mask:
 
 
 def _in_set(columns: _Columns, item: Expectation) -> Mask:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     values = columns[str(item.column)]
     members = [decode_value(v) for v in item.params["values"]]
     value_set = pa.array(members).cast(values.type) if members else pa.array([], values.type)
@@ -208,8 +187,6 @@ def _in_set(columns: _Columns, item: Expectation) -> Mask:
 
 
 def _regex(columns: _Columns, item: Expectation) -> Mask:
-    import pyarrow.compute as pc
-
     values = columns[str(item.column)]
     mask = pc.invert(pc.match_substring_regex(values, item.params["pattern"]))
     return pc.fill_null(mask, False) if values.null_count else mask
@@ -218,8 +195,6 @@ def _regex(columns: _Columns, item: Expectation) -> Mask:
 def _unique(columns: _Columns, item: Expectation) -> Mask:
     """Rows whose value (of the columns, within each ``within`` group) is repeated."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     checked = [str(item.column), *item.params.get("also", [])]
     names = [*checked, *item.params.get("within", [])]
@@ -242,8 +217,6 @@ def _unique(columns: _Columns, item: Expectation) -> Mask:
 
 
 def _all(masks: list[Mask]) -> Mask:
-    import pyarrow.compute as pc
-
     out = masks[0]
     for mask in masks[1:]:
         out = pc.and_(out, mask)
@@ -263,8 +236,6 @@ ROW_CHECKS: dict[str, Callable[[_Columns, Expectation], Mask]] = {
 
 
 def _numeric(columns: _Columns, item: Expectation) -> pa.ChunkedArray:
-    import pyarrow as pa
-
     values = columns[str(item.column)]
     if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
         raise pa.ArrowNotImplementedError(f"{item.kind} needs a numeric column")
@@ -272,14 +243,10 @@ def _numeric(columns: _Columns, item: Expectation) -> pa.ChunkedArray:
 
 
 def _mean(columns: _Columns, item: Expectation) -> float | None:
-    import pyarrow.compute as pc
-
     return pc.mean(_numeric(columns, item)).as_py()  # type: ignore[no-any-return]
 
 
 def _stddev(columns: _Columns, item: Expectation) -> float | None:
-    import pyarrow.compute as pc
-
     values = _numeric(columns, item)
     if len(values) - values.null_count < 2:
         return None
@@ -287,8 +254,6 @@ def _stddev(columns: _Columns, item: Expectation) -> float | None:
 
 
 def _quantile(columns: _Columns, item: Expectation) -> float | None:
-    import pyarrow.compute as pc
-
     values = _numeric(columns, item)
     if values.null_count == len(values):
         return None
@@ -326,8 +291,6 @@ def _user_check(
 ) -> bool | Mask:
     """Call the user's function; a bool judges the batch, an array judges each row."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     argument = columns.table if item.column is None else columns[item.column]
     try:
@@ -357,8 +320,6 @@ def _user_check(
 
 
 def _scalar(value: Any, target: pa.DataType) -> pa.Scalar:
-    import pyarrow as pa
-
     value = decode_value(value)
     if pa.types.is_timestamp(target) or pa.types.is_date(target):
         return pa.scalar(value, type=target)

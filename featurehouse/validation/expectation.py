@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
 
 from featurehouse.errors import SchemaError
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 ROW_KINDS = ("not_null", "unique", "between", "in_set", "regex", "length_between")
 BATCH_KINDS = ("mean_between", "stddev_between", "quantile_between", "row_count_between")

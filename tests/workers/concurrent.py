@@ -1,4 +1,4 @@
-"""A writer process for tests/test_concurrency.py (started with the spawn method).
+"""A writer process for tests/core/test_concurrency.py (started with the spawn method).
 
 It connects, loads its batches, waits at the shared barrier so that every writer
 starts at the same moment, inserts the batches one by one, and writes what it did

@@ -1,5 +1,5 @@
 """A child process that runs one write and SIGKILLs itself at a chosen step between two
-stores (for tests/test_crash_recovery.py).
+stores (for tests/core/test_crash_recovery.py).
 
     python -m tests.workers.crash <home> insert <group> <batch.parquet> [kill point]
     python -m tests.workers.crash <home> training_dataset <view> [kill point]

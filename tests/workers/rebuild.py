@@ -1,4 +1,4 @@
-"""A child process that rebuilds a feature group's online rows (see tests/test_crash_rebuild.py).
+"""A child process that rebuilds a feature group's online rows (see tests/core/test_crash_rebuild.py).
 
     python -m tests.workers.rebuild <home> <feature group> <online uri> [mode]
 

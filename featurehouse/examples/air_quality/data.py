@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+import pyarrow as pa
 
 FORECAST_DAYS = 7  # weather forecasts reach this far past the last reading
 
@@ -42,7 +41,6 @@ SMALL = AirQualitySize(sensors=3, days=240)
 def generate(size: AirQualitySize) -> dict[str, pa.Table]:
     """``weather`` (through the forecast days) and ``readings`` (through ``end``)."""
     import numpy as np
-    import pyarrow as pa
 
     rng = np.random.default_rng(size.seed)
     total = size.days + FORECAST_DAYS

@@ -14,6 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 import featurehouse as fh
 from featurehouse.examples.air_quality.generate import EXAMPLE, read_size
 from featurehouse.examples.common import (
@@ -52,7 +55,6 @@ def daily_features(readings: Any, days: Any) -> Any:
     """PM2.5 and its window features for each (sensor, day) of ``days`` (readings may be
     missing, e.g. for the day to forecast)."""
     import duckdb
-    import pyarrow as pa
 
     windows = ",\n".join(
         f"{agg}(pm25) OVER (PARTITION BY sensor_id ORDER BY ts RANGE BETWEEN INTERVAL "
@@ -75,8 +77,6 @@ def daily_features(readings: Any, days: Any) -> Any:
 
 def run(project: Path) -> dict[str, fh.WriteResult]:
     """Write the weather and the daily air-quality features; returns the write results."""
-    import pyarrow.compute as pc
-
     directory = source_dir(project, EXAMPLE)
     weather = read_table(directory, "weather")
     readings = read_table(directory, "readings")

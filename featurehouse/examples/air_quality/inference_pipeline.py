@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pyarrow.compute as pc
+
 import featurehouse as fh
 from featurehouse.errors import NotFoundError
 from featurehouse.examples.air_quality.chart import forecast_chart
@@ -55,7 +57,6 @@ def _last_forecast_day(fs: fh.FeatureStore) -> datetime | None:
         table = fs.get_feature_group(INFERENCE).read().to_arrow()
     except NotFoundError:
         return None
-    import pyarrow.compute as pc
 
     last: datetime | None = pc.max(table["ts"]).as_py()
     return last

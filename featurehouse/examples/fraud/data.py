@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 if TYPE_CHECKING:
     import numpy as np
-    import pyarrow as pa
 
 CITIES = (
     (52.52, 13.40),  # Berlin
@@ -222,8 +223,6 @@ def _rows(
 
 
 def _card_table(size: FraudDataSize, cards: dict[str, np.ndarray]) -> pa.Table:
-    import pyarrow as pa
-
     issued = size.start - timedelta(days=365)
     return pa.table(
         {
@@ -238,8 +237,6 @@ def _card_table(size: FraudDataSize, cards: dict[str, np.ndarray]) -> pa.Table:
 
 
 def _merchant_table(size: FraudDataSize, merchants: dict[str, np.ndarray]) -> pa.Table:
-    import pyarrow as pa
-
     opened = size.start - timedelta(days=365)
     return pa.table(
         {
@@ -257,7 +254,6 @@ def _transactions(
 ) -> pa.Table:
     """Card-present purchases happen where the merchant is: the request's lat/lon."""
     import numpy as np
-    import pyarrow as pa
 
     rows = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     keep = rows["seconds"] < size.days * 86_400

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+
 import featurehouse as fh
 from featurehouse.examples.common import (
     feature_groups,
@@ -52,8 +54,6 @@ def insert_activity(group: fh.FeatureGroup, rows: Any) -> fh.WriteResult:
 def run(project: Path) -> dict[str, fh.WriteResult]:
     """Write profiles, merchants and the activity of every transaction before the live
     window; returns each group's write result."""
-    import pyarrow.compute as pc
-
     directory = source_dir(project, EXAMPLE)
     live_start = read_size(project).live_start
     rows = activity(project)

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 import featurehouse as fh
 from featurehouse.errors import NotFoundError
 from featurehouse.examples.common import (
@@ -73,9 +76,6 @@ def feature_view(fs: fh.FeatureStore) -> fh.FeatureView:
 def transactions(project: Path, *, live: bool = False) -> Any:
     """Labelled source transactions with their request values: the history before the
     live window (the training spine), or the live ones."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     rows = read_table(source_dir(project, EXAMPLE), "transactions")
     live_start = read_size(project).live_start
     keep = pc.greater_equal if live else pc.less

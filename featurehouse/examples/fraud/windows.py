@@ -9,10 +9,7 @@ source transactions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import pyarrow as pa
+import pyarrow as pa
 
 # feature suffix -> DuckDB interval
 WINDOWS = {"10m": "10 MINUTE", "1h": "1 HOUR", "1d": "1 DAY"}
@@ -43,8 +40,6 @@ def card_activity(transactions: pa.Table) -> pa.Table:
         FROM transactions
         ORDER BY ts, tx_id
     """
-    import pyarrow as pa
-
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")  # a day is 24 hours, whatever the machine's zone
         columns = ["tx_id", "cc_num", "ts", "merchant_id", "amount"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 WRONG_KEY = 7  # the fake server answers this key with a wrong value
 FAILING_KEY = 8  # and this one with a 500
 

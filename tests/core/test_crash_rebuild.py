@@ -21,7 +21,7 @@ import pytest
 import featurehouse as fh
 from featurehouse.catalog.records import FEATURE_GROUP
 from featurehouse.core.online_sync import REBUILDING
-from tests.test_crash_safety import NAME, T0, assert_online_is_latest_offline, rows
+from tests.core.test_crash_safety import NAME, T0, assert_online_is_latest_offline, rows
 from tests.workers import RebuildChild
 
 KEYS = 50_000

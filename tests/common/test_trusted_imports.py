@@ -31,7 +31,7 @@ from featurehouse.transforms.builtin import standard_scaler
 from featurehouse.validation import expect
 from featurehouse.validation.suite import EXPECTATION_SUITE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -132,7 +132,7 @@ def test_an_on_demand_entry_renamed_behind_the_views_back_is_refused(
         ("builtins:eval", "not trusted"),
         ("featurehouse.transforms.builtin:standard_scaler", "not a function declared with"),
         ("featurehouse.config:os.system", "not a function declared with"),
-        ("tests.test_trusted_imports:not_a_check", "not a function declared with"),
+        ("tests.common.test_trusted_imports:not_a_check", "not a function declared with"),
         ("featurehouse.config:__builtins__.eval", "not a module:name import path"),
         ("__main__:doubled", "__main__"),
         ("a b:c", "not a module:name import path"),
@@ -150,7 +150,7 @@ def test_an_on_demand_entry_must_name_a_declared_function_in_a_trusted_module(
 
 
 @pytest.mark.parametrize(
-    "reference", ["tests.test_trusted_imports:not_a_check", "os:system", "shutil:rmtree"]
+    "reference", ["tests.common.test_trusted_imports:not_a_check", "os:system", "shutil:rmtree"]
 )
 def test_a_check_entry_must_name_a_function_declared_with_fh_check(
     fs: fh.FeatureStore, home: Path, reference: str
@@ -217,7 +217,7 @@ def test_a_fresh_process_trusts_only_featurehouse_and_its_settings(fs: fh.Featur
         )
 
     refused = run()
-    assert refused.returncode != 0 and "'tests.test_trusted_imports:doubled'" in refused.stderr
+    assert refused.returncode != 0 and "'tests.common.test_trusted_imports:doubled'" in refused.stderr
     assert "not trusted" in refused.stderr
     trusted = run(FEATUREHOUSE_TRUSTED_MODULES="tests")
     assert trusted.returncode == 0, trusted.stderr
