@@ -217,7 +217,9 @@ def test_a_fresh_process_trusts_only_featurehouse_and_its_settings(fs: fh.Featur
         )
 
     refused = run()
-    assert refused.returncode != 0 and "'tests.common.test_trusted_imports:doubled'" in refused.stderr
+    assert (
+        refused.returncode != 0 and "'tests.common.test_trusted_imports:doubled'" in refused.stderr
+    )
     assert "not trusted" in refused.stderr
     trusted = run(FEATUREHOUSE_TRUSTED_MODULES="tests")
     assert trusted.returncode == 0, trusted.stderr
