@@ -14,8 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import featurehouse as fh
-
-from .point_in_time import (
+from tests.point_in_time import (
     GROUPS,
     HOUR,
     PREFIX,
