@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from featurehouse.catalog.base import Catalog, JsonBody, open_catalog, update_with_retry
+from featurehouse.catalog.base import Catalog, JsonBody, update_with_retry
 from featurehouse.errors import AlreadyExistsError, ConflictError, NotFoundError
 
 FG = "feature_group"
 MODEL = "model"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
-    if request.param == "sqlite":
-        uri = f"sqlite:///{tmp_path}/catalog.db"
-    else:
-        uri = request.getfixturevalue("postgres_url")
-    opened = open_catalog(uri)
-    yield opened
-    opened.close()
 
 
 def test_create_then_get(catalog: Catalog) -> None:

@@ -4,7 +4,7 @@ of feature groups and views that each get their own version."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +12,11 @@ import pyarrow as pa
 import pytest
 
 import featurehouse as fh
-from featurehouse.catalog.base import ATTEMPTS, Catalog, Entry, open_catalog
+from featurehouse.catalog.base import ATTEMPTS, Catalog, Entry
 from featurehouse.catalog.numbering import VersionTaken, create_next
 from featurehouse.errors import AlreadyExistsError, ConflictError
 
 KIND = "model"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
-    if request.param == "sqlite":
-        uri = f"sqlite:///{tmp_path}/catalog.db"
-    else:
-        uri = request.getfixturevalue("postgres_url")
-    opened = open_catalog(uri)
-    yield opened
-    opened.close()
 
 
 def test_versions_follow_the_latest(catalog: Catalog) -> None:
