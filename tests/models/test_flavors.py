@@ -15,6 +15,7 @@ import pytest
 
 import featurehouse
 from featurehouse.models.flavors import ModelInput, by_name, detect
+from tests.extras import require_extra
 
 COLUMNS = ["a", "b"]
 ROWS = [{"a": 1.0, "b": 2.0}, {"a": None, "b": 0.5}, {"a": 3.0, "b": -1.0}]
@@ -27,6 +28,7 @@ def doubled_sums(rows: list[dict[str, Any]]) -> list[float]:
 
 
 def test_a_classifier_gives_the_probability_of_its_last_class() -> None:
+    require_extra("sklearn", "models")
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     model = HistGradientBoostingClassifier(max_iter=5).fit(X, Y)  # takes NaN
@@ -37,6 +39,7 @@ def test_a_classifier_gives_the_probability_of_its_last_class() -> None:
 
 
 def test_a_model_fitted_on_a_dataframe_is_given_one() -> None:
+    require_extra("sklearn", "models")
     from sklearn.linear_model import LinearRegression
 
     model = LinearRegression().fit(pd.DataFrame(X, columns=["b", "a"]), [1.0, 2.0, 3.0, 4.0])
@@ -55,7 +58,7 @@ def test_a_function_is_given_the_rows_as_dicts_of_its_columns() -> None:
 
 
 def test_a_torch_module_gives_its_last_output_from_float32() -> None:
-    torch = pytest.importorskip("torch")
+    torch = require_extra("torch", "torch")
     torch.manual_seed(0)
     model = torch.nn.Linear(2, 3)
     rows = [{"a": 1.0, "b": 2.0}, {"a": 3.0, "b": -1.0}]
