@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from fgbench.data import read_table, write_table
-from fgbench.measure import Result, isolated, timed, warm_imports
+from fgbench.measure import Result, isolated, scratch_dir, timed, warm_imports
 from fgbench.report import _num, _ratio
 
 __all__ = ["QUICK", "main", "run"]
@@ -212,7 +211,7 @@ def run(
     quick check of the values)."""
     import os
 
-    root = Path(tempfile.mkdtemp(prefix="fh-validation-bench-", dir=data_dir))
+    root = scratch_dir(data_dir, "fh-validation-bench-")
     try:
         log(f"generating {rows:,} rows")
         path = root / "batch.arrow"
@@ -224,9 +223,15 @@ def run(
             "arrow": (arrow_step, str(path)),
             "duckdb": (duckdb_step, str(path)),
         }
-        for name, (step, *args) in steps.items():
-            log(f"{name}")
-            results[name] = isolated(step, *args) if isolate else step(*args)
+        # Two rounds, the second in reverse order, each step's faster kept: whichever step
+        # runs first in a round pays the machine's warm-up (page cache, CPU clocks) once.
+        for order in (list(steps), list(reversed(steps))):
+            for name in order:
+                step, *args = steps[name]
+                log(f"{name}")
+                result = isolated(step, *args) if isolate else step(*args)
+                if name not in results or result["seconds"] < results[name]["seconds"]:
+                    results[name] = result
         return results
     finally:
         if not keep:

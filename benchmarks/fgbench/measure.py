@@ -5,10 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import resource
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 Result = dict[str, Any]
@@ -73,3 +75,11 @@ def warm_imports() -> None:
     import pyarrow.dataset  # noqa: F401
 
     import featurehouse  # noqa: F401
+
+
+def scratch_dir(data_dir: str | Path | None, prefix: str) -> Path:
+    """A new directory for a run's data, inside ``data_dir`` (created if missing) or the
+    system's temporary directory."""
+    if data_dir is not None:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=data_dir))

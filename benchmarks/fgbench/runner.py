@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from .data import make_data
-from .measure import Result, isolated
+from .measure import Result, isolated, scratch_dir
 from .offline import insert_bare, insert_featurehouse, upsert_bare, upsert_featurehouse
 from .online import (
     drop_redis,
@@ -43,9 +42,7 @@ def run(
     """
     warmup = min(2_000, max(10, lookups // 10)) if warmup is None else warmup
     redis = redis_reachable() if redis is None else redis
-    if data_dir is not None:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix="fh-bench-", dir=data_dir))
+    root = scratch_dir(data_dir, "fh-bench-")
     results: Result = {
         "config": {
             "rows": rows,

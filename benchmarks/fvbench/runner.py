@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from fgbench.measure import Result, isolated
+from fgbench.measure import Result, isolated, scratch_dir
 
 from . import feast_env
 from .compare import compare
@@ -74,9 +73,7 @@ def run(
     """Every contender at every scale: ``{"config": ..., "scales": {name: {"offline": {
     contender: metrics}, "online": {contender: {"single": ..., "batch": ...}}}}}``."""
     cap = feast_memory_cap_mib or default_memory_cap_mib()
-    if data_dir is not None:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix="fv-bench-", dir=data_dir))
+    root = scratch_dir(data_dir, "fv-bench-")
     results: Result = {
         "config": {
             "warmup": warmup,

@@ -8,12 +8,11 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fgbench.measure import Result, isolated
+from fgbench.measure import Result, isolated, scratch_dir
 from fvbench import feast_env
 from fvbench.runner import featurehouse_commit
 
@@ -45,9 +44,7 @@ def run(
 ) -> Result:
     """``{"config": ..., "setup": ..., "servers": {name: {"vectors": {"sequential", "wrk"},
     "predict": ...}}, "soak": ...}``."""
-    if data_dir is not None:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix="serve-bench-", dir=data_dir))
+    root = scratch_dir(data_dir, "serve-bench-")
     results: Result = {
         "config": {
             "entities": entities,

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fgbench.data import read_table
-from fgbench.measure import isolated
+from fgbench.measure import isolated, scratch_dir
 
 from .batch import transform_featurehouse, transform_sklearn
 from .data import make_data
@@ -60,9 +59,7 @@ def run(
 ) -> Result:
     """Every step; the results as ``{case: {contender: {metric: value}}}``."""
     warmup = min(1_000, max(10, calls // 10)) if warmup is None else warmup
-    if data_dir is not None:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix="fh-tfbench-", dir=data_dir))
+    root = scratch_dir(data_dir, "fh-tfbench-")
     project = root / "fh"
     results: Result = {
         "config": {

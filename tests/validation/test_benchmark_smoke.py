@@ -29,12 +29,13 @@ def test_quick_run_finds_the_same_failures_everywhere(
     bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = 20_000
-    results = bench.run(rows, data_dir=str(tmp_path), log=lambda _: None, isolate=False)
+    data_dir = tmp_path / "not" / "there"  # --data-dir creates the directory it names
+    results = bench.run(rows, data_dir=str(data_dir), log=lambda _: None, isolate=False)
     bad = int(rows * bench.BAD)
     # each row-level check was broken in `bad` rows; the regex also fails the bad lengths
     assert results["featurehouse"]["counts"] == [bad, bad, bad, 2 * bad, bad, bad]
     assert bench.same(results)
-    assert list(tmp_path.iterdir()) == []  # the data is removed
+    assert list(data_dir.iterdir()) == []  # the data is removed
     bench.report(results)
     out = capsys.readouterr().out
     assert "same counts and statistics" in out and "DIFFER" not in out
