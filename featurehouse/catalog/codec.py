@@ -30,6 +30,7 @@ import pyarrow
 
 from featurehouse.catalog.base import Entry, JsonBody
 from featurehouse.errors import DataError
+from featurehouse.types import schema_from_json, schema_to_json
 
 R = TypeVar("R")
 
@@ -152,22 +153,13 @@ def _plan(cls: type) -> tuple[_Field, ...]:
     return tuple(out)
 
 
-class _LazyNames(dict[str, Any]):
-    """Names modules import only for type checking, loaded when a hint names them."""
-
-    def __missing__(self, key: str) -> Any:
-        if key == "pa":
-            return pyarrow
-        raise KeyError(key)
-
-
 def _resolve(cls: type, hint: Any) -> Any:
     """A field's type from its annotation, as ``typing.get_type_hints`` does, one field at a
     time so that fields not stored may name types that are not importable here."""
     if not isinstance(hint, str):
         return hint
     module = sys.modules[cls.__module__]
-    return eval(hint, vars(module), _LazyNames())  # the class's own annotation
+    return eval(hint, vars(module))  # the class's own annotation
 
 
 def _to_json(f: _Field, value: Any) -> Any:
@@ -207,9 +199,7 @@ def _value_to_json(hint: Any, value: Any) -> Any:
         return value.total_seconds()
     if hint is Path:
         return str(value)
-    if _is_schema(hint):
-        from featurehouse.types import schema_to_json
-
+    if hint is pyarrow.Schema:
         return schema_to_json(value)
     return value
 
@@ -239,9 +229,7 @@ def _value_from_json(hint: Any, value: Any) -> Any:
         return timedelta(seconds=value)
     if hint is Path:
         return Path(value)
-    if _is_schema(hint):
-        from featurehouse.types import schema_from_json
-
+    if hint is pyarrow.Schema:
         return schema_from_json(value)
     return value
 
@@ -253,11 +241,3 @@ def _item_hint(args: tuple[Any, ...], index: int) -> Any:
     if len(args) == 2 and args[1] is Ellipsis:
         return args[0]
     return args[index] if len(args) > 1 else args[0]
-
-
-def _is_schema(hint: Any) -> bool:
-    return (
-        isinstance(hint, type)
-        and hint.__module__.startswith("pyarrow")
-        and (hint.__name__ == "Schema")
-    )

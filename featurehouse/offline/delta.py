@@ -151,9 +151,9 @@ class DeltaOfflineStore:
         timestamp columns, so that a filtered scan skips files outside its range.
 
         deltalake derives such bounds from Delta's statistics, which keep timestamps to
-        the millisecond; for some times (sub-millisecond, after the year 6536) its upper
-        bound falls below the file's true maximum and a filtered scan misses rows. The
-        bounds here are widened to the whole millisecond.
+        the millisecond; for some times (sub-millisecond, from IMPRECISE_STATISTICS_FROM
+        on) its upper bound falls below the file's true maximum and a filtered scan misses
+        rows. The bounds here are widened to the whole millisecond.
         """
         import pyarrow.dataset as ds
 
@@ -334,7 +334,7 @@ class DeltaOfflineStore:
             records = delta.history(limit)
             delta.update_incremental()
             if delta.version() == seen:
-                return [_commit(r) for r in records]
+                return [_commit_of(r) for r in records]
         raise ConflictError(
             f"{delta.table_uri}: history kept changing while it was read", obj=delta.table_uri
         )
@@ -345,7 +345,7 @@ class DeltaOfflineStore:
         return pa.table(reader.read_all())
 
 
-def _commit(record: dict[str, Any]) -> Commit:
+def _commit_of(record: dict[str, Any]) -> Commit:
     """A commit as Delta's log records it: metrics by operation, the time in milliseconds."""
     metrics = record.get("operationMetrics", {})
     operation = record.get(OPERATION) or str(record.get("operation", "")).lower()
