@@ -1,10 +1,11 @@
 """featurehouse feature views side by side with a hand-written DuckDB query and Feast.
 
-    .venv/bin/python benchmarks/feature_views.py [--scale S|M|both] [--quick] [--no-feast] [--repeat N]
+    .venv/bin/python benchmarks/feature_views.py [--scale XS S M L] [--quick] [--no-feast] [--repeat N]
 
-Training data (``fv.training_data(spine)``) at scale S (10k entities, 100k-row spine) and
-M (100k entities, 1M-row spine) against three ASOF LEFT JOINs in DuckDB over the same
-Parquet files and Feast's ``get_historical_features`` (file and DuckDB offline stores);
+Training data (``fv.training_data(spine)``) at scale XS (1k entities, 10k-row spine), S
+(10k, 100k), M (100k, 1M) and L (333k entities, 10M rows per group, 2M-row spine) against
+three ASOF LEFT JOINs in DuckDB over the same Parquet files, the same in Polars, and
+Feast's ``get_historical_features`` (file and DuckDB offline stores);
 every result is checked row by row against the DuckDB one. Then online feature vectors
 against Feast's ``get_online_features`` (SQLite). Feast runs in its own virtualenv
 (``benchmarks/.venv-feast``, created on first use). The cases, the measuring and the
@@ -27,7 +28,9 @@ QUICK = 10  # --quick: scale S divided by this
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=["S", "M", "both"], default="both")
+    parser.add_argument(
+        "--scale", nargs="+", choices=list(SCALES), default=["S", "M"], help="one or more"
+    )
     parser.add_argument("--quick", action="store_true", help=f"scale S / {QUICK} only")
     parser.add_argument("--no-feast", action="store_true", help="skip the Feast contenders")
     parser.add_argument(
@@ -44,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         scales = [Scale("quick", s.entities // QUICK, s.spine_rows // QUICK)]
         lookups, calls = args.lookups // QUICK, args.calls // QUICK
     else:
-        scales = [SCALES[n] for n in ("S", "M") if args.scale in (n, "both")]
+        scales = [SCALES[n] for n in SCALES if n in args.scale]
         lookups, calls = args.lookups, args.calls
     started = time.perf_counter()
     results = run(

@@ -41,7 +41,12 @@ class Scale:
         return self.entities * DAYS
 
 
-SCALES = {"S": Scale("S", 10_000, 100_000), "M": Scale("M", 100_000, 1_000_000)}
+SCALES = {
+    "XS": Scale("XS", 1_000, 10_000),
+    "S": Scale("S", 10_000, 100_000),
+    "M": Scale("M", 100_000, 1_000_000),
+    "L": Scale("L", 333_334, 2_000_000),  # 10,000,020 rows per group
+}
 
 
 def group_names() -> list[str]:

@@ -1,7 +1,8 @@
-"""Training data: featurehouse ``fv.training_data(spine)`` and the hand-written DuckDB ASOF
-query over the same Parquet files (the floor). Each function runs in its own spawned
-process (``runner`` alternates the two ``repeat`` times, as they are close and the machine
-may be busy); the result goes to a Parquet file (after the clock) for ``compare``."""
+"""Training data: featurehouse ``fv.training_data(spine)``, the hand-written DuckDB ASOF
+query over the same Parquet files (the floor) and the same in Polars (a second floor).
+Each function runs in its own spawned process (``runner`` alternates them ``repeat``
+times, as they are close and the machine may be busy); the result goes to a Parquet file
+(after the clock) for ``compare``."""
 
 from __future__ import annotations
 
@@ -59,7 +60,11 @@ def _summary(table: pa.Table, out: Result, out_file: Path | None) -> None:
 
 def training_featurehouse(data: Path, project: Path, out_file: Path | None) -> Result:
     warm_imports()
+    # featurehouse's modules that the call loads on first use: compiling them (no .pyc when
+    # PYTHONDONTWRITEBYTECODE is set) is a cost of the process, as importing DuckDB is.
     import featurehouse as fh
+    import featurehouse.engine.duckdb
+    import featurehouse.offline.delta
 
     fs = fh.connect(project)
     view = fs.get_feature_view(VIEW)
@@ -105,4 +110,31 @@ def training_duckdb(data: Path, out_file: Path | None) -> Result:
         table = con.sql(sql).to_arrow_table()
     _summary(table, out, out_file)
     con.close()
+    return out
+
+
+def training_polars(data: Path, out_file: Path | None) -> Result:
+    """The second floor: the spine (in memory) ``join_asof`` each group's Parquet file
+    (``by`` entity, ``on`` ts, backward: the latest row at or before), back in spine order."""
+    import polars as pl
+
+    spine = pl.from_arrow(read_parquet(data / "spine.parquet"))
+    assert isinstance(spine, pl.DataFrame)
+    out: Result = {}
+    with timed(out):
+        joined = spine.lazy().sort("ts")
+        for group, name in enumerate(group_names(), start=1):
+            rows = pl.scan_parquet(data / f"{name}.parquet").select(
+                ["entity_id", "ts", *feature_names(group)]
+            )
+            joined = joined.join_asof(  # both sides sorted just above
+                rows.sort("ts"),
+                on="ts",
+                by="entity_id",
+                strategy="backward",
+                check_sortedness=False,
+            )
+        columns = ["entity_id", "ts", *all_features(), "label", "row"]
+        table = joined.sort("row").select(columns).collect().to_arrow()
+    _summary(table, out, out_file)
     return out

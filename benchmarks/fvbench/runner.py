@@ -3,6 +3,7 @@ its own process, and check every training-data result against the hand-written D
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -14,13 +15,14 @@ from fgbench.measure import Result, isolated, scratch_dir
 from . import feast_env
 from .compare import compare
 from .data import Scale, make_data
-from .offline import setup_featurehouse, training_duckdb, training_featurehouse
+from .offline import setup_featurehouse, training_duckdb, training_featurehouse, training_polars
 from .online import online_featurehouse
 
 # name -> (what the report calls it, Feast offline store or None)
 OFFLINE = {
     "duckdb": ("hand-written DuckDB ASOF JOIN", None),
     "featurehouse": ("featurehouse fv.training_data", None),
+    "polars": ("hand-written Polars join_asof", None),
     "feast_duckdb": ("Feast get_historical_features, DuckDB", "duckdb"),
     "feast_file": ("Feast get_historical_features, file (dask)", "file"),
 }
@@ -103,16 +105,20 @@ def run(
 
 
 def _alternated(data: Path, project: Path, out: Path, repeat: int) -> Result:
-    """DuckDB, featurehouse, DuckDB, ... ``repeat`` times each, one call per fresh process,
-    so that a busy spell of the machine falls on both: the fastest run's figures, each
-    run's seconds, the highest peak. The first run's result is kept for ``compare``."""
-    runs: dict[str, list[Result]] = {"duckdb": [], "featurehouse": []}
+    """DuckDB, featurehouse, Polars, DuckDB, ... ``repeat`` times each, one call per fresh
+    process, so that a busy spell of the machine falls on all: the fastest run's figures,
+    each run's seconds, the highest peak. The first run's result is kept for ``compare``."""
+    calls: dict[str, Callable[[Path | None], Result]] = {
+        "duckdb": lambda keep: isolated(training_duckdb, data, keep),
+        "featurehouse": lambda keep: isolated(training_featurehouse, data, project, keep),
+        "polars": lambda keep: isolated(training_polars, data, keep),
+    }
+    if importlib.util.find_spec("polars") is None:  # an optional extra of featurehouse
+        del calls["polars"]
+    runs: dict[str, list[Result]] = {key: [] for key in calls}
     for i in range(repeat):
-        keep = {k: out / f"{k}.parquet" if i == 0 else None for k in runs}
-        runs["duckdb"].append(isolated(training_duckdb, data, keep["duckdb"]))
-        runs["featurehouse"].append(
-            isolated(training_featurehouse, data, project, keep["featurehouse"])
-        )
+        for key, call in calls.items():
+            runs[key].append(call(out / f"{key}.parquet" if i == 0 else None))
     merged: Result = {}
     for key, results in runs.items():
         best = dict(min(results, key=lambda r: r["seconds"]))
@@ -146,7 +152,7 @@ def _run_scale(
     isolated(make_data, data, scale.entities, scale.spine_rows, warmup + lookups)
     log(f"{name}: featurehouse setup (3 online groups of {scale.group_rows:,} rows, the view)")
     setup = isolated(setup_featurehouse, data, project)
-    log(f"{name}: training data, hand-written DuckDB and featurehouse, alternated x{repeat}")
+    log(f"{name}: training data, hand-written DuckDB, featurehouse, Polars, alternated x{repeat}")
     offline = _alternated(data, project, out, repeat)
     for key, (label, store) in OFFLINE.items():
         result_file = out / f"{key}.parquet"

@@ -4,7 +4,6 @@ tests/engine/golden pin the point-in-time SQL)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,63 +27,69 @@ def column_list(names: Sequence[str]) -> str:
 
 # -- point-in-time joins -----------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class AsOfStep:
-    """The join of one source: a narrow table ``left_rows`` (the spine's row number
-    ``_fh_row``, then the columns of ``left``) joined as of each row's time to ``source``.
-    The SQL's parameters are the latest spine time, then (with a ttl) the earliest spine
-    time minus the ttl: they let the scan skip rows no spine row can see."""
-
-    left: tuple[tuple[str, str], ...]  # (left_rows column, the spine or output column copied)
-    sql: str
+LEFT = "left_rows"  # the spine as registered: its columns and its row number ROW
+# A source read by DuckDB from its Parquet files, the list of them its parameter (a file
+# that lacks a column gives nulls; paths are never read as hive partitions).
+PARQUET_FILES = "read_parquet(?, union_by_name = true, hive_partitioning = false)"
 
 
-def as_of_steps(event_time: str, sources: Sequence[AsOfSource]) -> list[AsOfStep]:
-    """One step per source, in order: a source may join on an earlier source's outputs,
-    which the step's ``left`` then copies."""
-    return [_as_of_step(event_time, source) for source in sources]
+def source_name(index: int) -> str:
+    """The name source ``index`` (from 0) is registered under when it is not files."""
+    return f"source_{index}"
 
 
-def as_of_join_sql(event_time: str, sources: Sequence[AsOfSource]) -> str:
-    """The steps of ``as_of_join`` as one commented SQL script, for review."""
-    parts = []
-    for n, step in enumerate(as_of_steps(event_time, sources), 1):
-        copies = ", ".join(f"{column} = {quote(copied)}" for column, copied in step.left)
-        parts.append(
-            f"-- source {n} of {len(sources)}: left_rows({ROW} = the spine row, {copies})\n"
-            f"{step.sql};\n"
-        )
-    return "\n".join(parts)
+def as_of_join_sql(
+    event_time: str, sources: Sequence[AsOfSource], relations: Sequence[str] | None = None
+) -> str:
+    """One statement: ``left_rows`` (the spine and its row number ``_fh_row``) ASOF LEFT
+    JOINed to each source in turn, the sources' columns in spine order.
+
+    ``relations``: what each source is read from, ``source_name(i)`` (the default) or
+    ``PARQUET_FILES``. A source may join on an earlier source's output, as that output
+    reads (after its ttl). The parameters, source by source: its files (if read from
+    them), the latest spine time, then (with a ttl) the earliest spine time minus the ttl;
+    the times let each scan skip rows no spine row can see.
+    """
+    if relations is None:
+        relations = [source_name(i) for i in range(len(sources))]
+    time = f"l.{quote(event_time)}"
+    expressions: dict[str, str] = {}  # earlier outputs -> their SQL
+    scans, joins, outputs = [], [], []
+    for index, (source, relation) in enumerate(zip(sources, relations, strict=True)):
+        alias = f"s{index}"
+        scans.append(f"{alias} AS ({_source_scan(source, relation)})")
+        left = [expressions.get(c, f"l.{quote(c)}") for c in source.left_on]
+        on = [f"{value} = {alias}.{quote(f'{ROW}k{j}')}" for j, value in enumerate(left)]
+        joins.append(f"ASOF LEFT JOIN {alias} ON {' AND '.join(on)} AND {time} >= {alias}.{ROW}t")
+        for _, out in source.columns:
+            value = f"{alias}.{quote(out)}"
+            if source.ttl is not None:  # the matched row counts only if it is recent enough
+                micros = source.ttl // timedelta(microseconds=1)
+                fresh = f"{alias}.{ROW}t >= {time} - to_microseconds({micros})"
+                value = f"CASE WHEN {fresh} THEN {value} END"
+            expressions[out] = value
+            outputs.append(f"{value} AS {quote(out)}")
+    lines = [
+        "WITH " + ",\n".join(scans),
+        f"SELECT {', '.join(outputs)}",
+        f"FROM {LEFT} l",
+        *joins,
+        f"ORDER BY l.{ROW}",
+    ]
+    return "\n".join(lines)
 
 
-def _as_of_step(event_time: str, source: AsOfSource) -> AsOfStep:
+def _source_scan(source: AsOfSource, relation: str) -> str:
+    """A source's keys, time and columns: only the rows some spine row can see (the bounds
+    are pushed down into the scan)."""
     time = quote(source.event_time)
-    left = ((f"{ROW}t", event_time), *((f"{ROW}l{j}", c) for j, c in enumerate(source.left_on)))
     keys = [f"{quote(k)} AS {quote(f'{ROW}k{j}')}" for j, k in enumerate(source.keys)]
     picked = [f"{quote(c)} AS {quote(out)}" for c, out in source.columns]
-    # Only rows some spine row can see: pushed down into the dataset scan.
     where = f"{time} <= ?"
     if source.ttl is not None:
         where += f" AND {time} >= ?"
-    outputs = [f"s.{quote(out)}" for _, out in source.columns]
-    if source.ttl is not None:  # the matched row counts only if it is recent enough
-        micros = source.ttl // timedelta(microseconds=1)
-        fresh = f"s.{ROW}t >= l.{ROW}t - to_microseconds({micros})"
-        outputs = [
-            f"CASE WHEN {fresh} THEN {value} END AS {quote(out)}"
-            for value, (_, out) in zip(outputs, source.columns, strict=True)
-        ]
-    on = " AND ".join(f"l.{ROW}l{j} = s.{quote(f'{ROW}k{j}')}" for j in range(len(source.keys)))
-    sql = (
-        f"WITH s AS (\n"
-        f"  SELECT {', '.join([*keys, f'{time} AS {ROW}t', *picked])}\n"
-        f"  FROM source WHERE {where}\n"
-        f")\n"
-        f"SELECT {', '.join([f'l.{ROW}', *outputs])}\n"
-        f"FROM left_rows l ASOF LEFT JOIN s ON {on} AND l.{ROW}t >= s.{ROW}t"
-    )
-    return AsOfStep(left, sql)
+    columns = ", ".join([*keys, f"{time} AS {ROW}t", *picked])
+    return f"\n  SELECT {columns}\n  FROM {relation} WHERE {where}\n"
 
 
 # -- statistics --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from featurehouse.offline.base import Commit, OfflineTable, Written
 if TYPE_CHECKING:
     import pyarrow.dataset as ds
     from deltalake import DeltaTable
+    from pyarrow import fs as pa_fs
 
 T = TypeVar("T")
 CHANGE_FEED = "delta.enableChangeDataFeed"
@@ -158,7 +159,7 @@ class DeltaOfflineStore:
         import pyarrow.dataset as ds
 
         delta = _delta(table)
-        dataset = delta.to_pyarrow_dataset()
+        dataset = delta.to_pyarrow_dataset(filesystem=self._native_filesystem(delta))
         bounds = _timestamp_bounds(delta, dataset.schema)
         fragments = [
             dataset.format.make_fragment(
@@ -167,6 +168,17 @@ class DeltaOfflineStore:
             for f in dataset.get_fragments()
         ]
         return ds.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
+
+    def _native_filesystem(self, delta: DeltaTable) -> pa_fs.FileSystem | None:
+        """For a local table, Arrow's own filesystem at the table's root: scans then read
+        outside Python, in parallel (deltalake's default filesystem reads through Python,
+        under its lock); None elsewhere (deltalake's default)."""
+        if "://" in self._root:
+            return None
+        from pyarrow import fs
+
+        root = url2pathname(urlparse(delta.table_uri).path)
+        return fs.SubTreeFileSystem(root, fs.LocalFileSystem())
 
     def retyped_columns(
         self, table: OfflineTable, schema: pa.Schema

@@ -10,13 +10,16 @@ reference the feature-store tests use), moved to times far from today.
 from __future__ import annotations
 
 import math
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -199,14 +202,43 @@ def test_latest_rows_finds_each_keys_newest_row(
 
 # -- as_of_join --------------------------------------------------------------------------
 
+# How a source's rows are held: in memory, or in Parquet files on disk (as the offline
+# store keeps them; an engine may read those files itself).
+FORMS = st.sampled_from(["memory", "files"])
+
+
+@pytest.fixture(scope="module")
+def files_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sources")
+
+
+def stored(table: pa.Table, form: str, directory: Path) -> ds.Dataset:
+    """``table`` as a dataset in ``form``; as files, its rows split over two of them."""
+    if form == "memory":
+        return ds.dataset(table)
+    folder = directory / uuid.uuid4().hex
+    folder.mkdir()
+    half = table.num_rows // 2
+    paths = []
+    for n, part in enumerate([table.slice(0, half), table.slice(half)]):
+        paths.append(str(folder / f"part-{n}.parquet"))
+        pq.write_table(part, paths[-1])
+    return ds.dataset(paths, schema=table.schema)
+
+
 TTLS = st.none() | st.sampled_from([timedelta(0), timedelta(microseconds=1), timedelta(days=1)])
 TTLS |= st.timedeltas(timedelta(0), timedelta(days=365 * 9000))
 
 
 @SETTINGS
-@given(key=st.sampled_from(list(KEYS)), data=st.data(), ttl=TTLS)
+@given(key=st.sampled_from(list(KEYS)), data=st.data(), ttl=TTLS, form=FORMS)
 def test_as_of_join_takes_each_rows_latest_match_within_the_ttl(
-    engine: Engine, key: str, data: st.DataObject, ttl: timedelta | None
+    engine: Engine,
+    files_dir: Path,
+    key: str,
+    data: st.DataObject,
+    ttl: timedelta | None,
+    form: str,
 ) -> None:
     table, rows = data.draw(tables(key, unique=True))
     times = [r["ts"] for r in rows] + [FIRST, LAST]
@@ -219,7 +251,12 @@ def test_as_of_join_takes_each_rows_latest_match_within_the_ttl(
     )
     names = list(VALUES)
     source = AsOfSource(
-        ds.dataset(table), ("k",), ("id",), "ts", tuple((c, f"x_{c}") for c in names), ttl
+        stored(table, form, files_dir),
+        ("k",),
+        ("id",),
+        "ts",
+        tuple((c, f"x_{c}") for c in names),
+        ttl,
     )
     got = engine.as_of_join(spine, "at", [source])
     model: Model = {(r["k"], r["ts"]): r for r in rows}
@@ -242,9 +279,14 @@ SHIFTS = st.sampled_from(
 
 
 @SETTINGS
-@given(scenario=scenarios(deletes=True), spine=spines(), shift=SHIFTS)
+@given(scenario=scenarios(deletes=True), spine=spines(), shift=SHIFTS, form=FORMS)
 def test_as_of_join_matches_the_point_in_time_reference(
-    engine: Engine, scenario: Scenario, spine: list[dict[str, Any]], shift: timedelta
+    engine: Engine,
+    files_dir: Path,
+    scenario: Scenario,
+    spine: list[dict[str, Any]],
+    shift: timedelta,
+    form: str,
 ) -> None:
     """The scenarios of the feature-store tests, given to the engine as the datasets the
     offline store would hold: one source per group, the merchants joined on the
@@ -271,7 +313,7 @@ def test_as_of_join_matches_the_point_in_time_reference(
         if group == "merchants":
             left_on = "hidden_merchant_id" if hidden else scenario.prefixes[ROOT] + "merchant_id"
         source = AsOfSource(
-            ds.dataset(pa.Table.from_pylist(rows, schema=schema)),
+            stored(pa.Table.from_pylist(rows, schema=schema), form, files_dir),
             (definition.key,),
             (left_on,),
             "ts",
@@ -288,6 +330,37 @@ def test_as_of_join_matches_the_point_in_time_reference(
     assert got.column_names == [*spine_schema.names, *scenario.features]
     expected = reference_rows(scenario, models, spine)
     assert got.to_pylist() == [{c: row[c] for c in got.column_names} for row in expected]
+
+
+def test_as_of_join_reads_columns_added_after_some_files_as_null(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A source whose older file lacks ``late`` and whose every file lacks ``never`` (columns
+    added to the table after those files were written): those rows read null there."""
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    old = pa.table({"k": [1, 2], "ts": pa.array([t0, t0], TIMESTAMP), "x": [1.0, 2.0]})
+    new = pa.table(
+        {"k": [1], "ts": pa.array([t0 + timedelta(hours=1)], TIMESTAMP), "x": [3.0], "late": ["a"]}
+    )
+    pq.write_table(old, tmp_path / "old.parquet")
+    pq.write_table(new, tmp_path / "new.parquet")
+    schema = pa.schema(
+        [("k", pa.int64()), ("ts", TIMESTAMP), ("x", pa.float64()), ("late", pa.string())]
+    )
+    spine = pa.table(
+        {"id": [1, 1, 2], "at": pa.array([t0, t0 + timedelta(hours=2), t0], TIMESTAMP)}
+    )
+    for never in (False, True):
+        full = schema.append(pa.field("never", pa.int64())) if never else schema
+        files = [str(tmp_path / "new.parquet"), str(tmp_path / "old.parquet")]
+        dataset = ds.dataset(files, full)
+        columns = tuple((c, c) for c in full.names[2:])
+        got = engine.as_of_join(spine, "at", [AsOfSource(dataset, ("k",), ("id",), "ts", columns)])
+        assert got.schema == pa.schema([*spine.schema, *(full.field(c) for c, _ in columns)])
+        assert got.column("x").to_pylist() == [1.0, 3.0, 2.0]
+        assert got.column("late").to_pylist() == [None, "a", None]
+        if never:
+            assert got.column("never").to_pylist() == [None, None, None]
 
 
 # -- statistics --------------------------------------------------------------------------

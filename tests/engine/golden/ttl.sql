@@ -1,15 +1,13 @@
--- source 1 of 2: left_rows(_fh_row = the spine row, _fh_rowt = "ts", _fh_rowl0 = "cc_num")
-WITH s AS (
+WITH s0 AS (
   SELECT "cc_num" AS "_fh_rowk0", "ts" AS _fh_rowt, "amount" AS "amount", "merchant" AS "merchant"
-  FROM source WHERE "ts" <= ? AND "ts" >= ?
-)
-SELECT l._fh_row, CASE WHEN s._fh_rowt >= l._fh_rowt - to_microseconds(86400000000) THEN s."amount" END AS "amount", CASE WHEN s._fh_rowt >= l._fh_rowt - to_microseconds(86400000000) THEN s."merchant" END AS "merchant"
-FROM left_rows l ASOF LEFT JOIN s ON l._fh_rowl0 = s."_fh_rowk0" AND l._fh_rowt >= s._fh_rowt;
-
--- source 2 of 2: left_rows(_fh_row = the spine row, _fh_rowt = "ts", _fh_rowl0 = "merchant")
-WITH s AS (
+  FROM source_0 WHERE "ts" <= ? AND "ts" >= ?
+),
+s1 AS (
   SELECT "id" AS "_fh_rowk0", "ts" AS _fh_rowt, "category" AS "m_category"
-  FROM source WHERE "ts" <= ? AND "ts" >= ?
+  FROM source_1 WHERE "ts" <= ? AND "ts" >= ?
 )
-SELECT l._fh_row, CASE WHEN s._fh_rowt >= l._fh_rowt - to_microseconds(1) THEN s."m_category" END AS "m_category"
-FROM left_rows l ASOF LEFT JOIN s ON l._fh_rowl0 = s."_fh_rowk0" AND l._fh_rowt >= s._fh_rowt;
+SELECT CASE WHEN s0._fh_rowt >= l."ts" - to_microseconds(86400000000) THEN s0."amount" END AS "amount", CASE WHEN s0._fh_rowt >= l."ts" - to_microseconds(86400000000) THEN s0."merchant" END AS "merchant", CASE WHEN s1._fh_rowt >= l."ts" - to_microseconds(1) THEN s1."m_category" END AS "m_category"
+FROM left_rows l
+ASOF LEFT JOIN s0 ON l."cc_num" = s0."_fh_rowk0" AND l."ts" >= s0._fh_rowt
+ASOF LEFT JOIN s1 ON CASE WHEN s0._fh_rowt >= l."ts" - to_microseconds(86400000000) THEN s0."merchant" END = s1."_fh_rowk0" AND l."ts" >= s1._fh_rowt
+ORDER BY l._fh_row

@@ -1,15 +1,13 @@
--- source 1 of 2: left_rows(_fh_row = the spine row, _fh_rowt = "ts", _fh_rowl0 = "cc_num")
-WITH s AS (
+WITH s0 AS (
   SELECT "cc_num" AS "_fh_rowk0", "ts" AS _fh_rowt, "amount" AS "amount", "merchant" AS "merchant"
-  FROM source WHERE "ts" <= ?
-)
-SELECT l._fh_row, s."amount", s."merchant"
-FROM left_rows l ASOF LEFT JOIN s ON l._fh_rowl0 = s."_fh_rowk0" AND l._fh_rowt >= s._fh_rowt;
-
--- source 2 of 2: left_rows(_fh_row = the spine row, _fh_rowt = "ts", _fh_rowl0 = "cc_num")
-WITH s AS (
+  FROM source_0 WHERE "ts" <= ?
+),
+s1 AS (
   SELECT "card" AS "_fh_rowk0", "updated" AS _fh_rowt, "city" AS "p_city", "age" AS "p_age"
-  FROM source WHERE "updated" <= ?
+  FROM source_1 WHERE "updated" <= ?
 )
-SELECT l._fh_row, s."p_city", s."p_age"
-FROM left_rows l ASOF LEFT JOIN s ON l._fh_rowl0 = s."_fh_rowk0" AND l._fh_rowt >= s._fh_rowt;
+SELECT s0."amount" AS "amount", s0."merchant" AS "merchant", s1."p_city" AS "p_city", s1."p_age" AS "p_age"
+FROM left_rows l
+ASOF LEFT JOIN s0 ON l."cc_num" = s0."_fh_rowk0" AND l."ts" >= s0._fh_rowt
+ASOF LEFT JOIN s1 ON l."cc_num" = s1."_fh_rowk0" AND l."ts" >= s1._fh_rowt
+ORDER BY l._fh_row
