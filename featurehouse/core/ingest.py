@@ -55,8 +55,51 @@ def prepare_batch(spec: FeatureGroupSpec, data: Any, engine: Engine) -> Prepared
     columns = [conform_column(obj, f.name, table.column(f.name), f.type) for f in schema]
     table = pa.Table.from_arrays(columns, schema=schema)
     _refuse_null_keys(obj, spec, table)
-    deduped = engine.last_per_group(table, [*spec.primary_key, spec.event_time])
+    deduped = _drop_duplicates(engine, table, [*spec.primary_key, spec.event_time])
     return PreparedBatch(deduped, schema, added, table.num_rows - deduped.num_rows)
+
+
+def _drop_duplicates(engine: Engine, table: pa.Table, group: list[str]) -> pa.Table:
+    """``table`` with one row per ``group`` value, the last one (``table`` itself when
+    there are no duplicates, the common case, found without a full hash where possible)."""
+    if _has_no_duplicates(engine, table, group):
+        return table
+    return engine.last_per_group(table, group)
+
+
+def _has_no_duplicates(engine: Engine, table: pa.Table, group: list[str]) -> bool:
+    """True when it is cheap to show that no two rows share their ``group`` values: the
+    batch is sorted by one of those columns (a pipeline's batch usually is, by time), so
+    equal values sit side by side and only the few rows equal to a neighbour need the
+    engine's check. False means: not shown, there may be duplicates."""
+    if table.num_rows < 2:
+        return True
+    for column in reversed(group):  # the event time first
+        candidates = _beside_an_equal(table.column(column))
+        if candidates is None:
+            continue
+        suspects = table.select(group).filter(candidates)
+        if suspects.num_rows > table.num_rows // 2:
+            return False  # checking them would cost as much as checking every row
+        return bool(engine.last_per_group(suspects, group).num_rows == suspects.num_rows)
+    return False
+
+
+def _beside_an_equal(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Where ``column`` is sorted (ascending or descending), which rows equal the row
+    before or after them; None where it is not sorted, or cannot be compared (nulls)."""
+    if column.null_count:
+        return None
+    before, after = column[:-1], column[1:]
+    try:
+        ascending = pc.all(pc.less_equal(before, after)).as_py()
+        if not ascending and not pc.all(pc.greater_equal(before, after)).as_py():
+            return None
+    except pa.ArrowNotImplementedError:
+        return None
+    equal = pc.equal(before, after).chunks  # equal[i]: row i equals row i + 1
+    edge = [pa.array([False])]
+    return pc.or_(pa.chunked_array(edge + equal), pa.chunked_array(equal + edge))
 
 
 def _target_schema(

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -25,17 +26,30 @@ SPLIT_STATISTICS = "split_statistics"  # name "<view>:<view version>:<dataset ve
 logger = logging.getLogger("featurehouse.statistics")
 
 
-def record_commit(
-    services: Services, spec: FeatureGroupSpec, version: int, batch: pa.Table
-) -> None:
-    """Keep the statistics of the batch a commit wrote (its feature columns and event time).
+@contextlib.contextmanager
+def recording_commit(
+    services: Services, spec: FeatureGroupSpec, batch: pa.Table
+) -> Iterator[Callable[[int], None]]:
+    """Compute the statistics of the batch a commit writes (its feature columns and event
+    time) in a thread while the block commits it; the block calls the function it is given
+    with the committed version to keep them. The engine and the offline store release the
+    GIL, so the two overlap. Does nothing when the settings turn commit statistics off.
 
-    The commit has happened: a failure here is logged, never raised, so that a caller
+    The commit has happened by then: a failure is logged, never raised, so that a caller
     cannot take a committed write for a failed one."""
+    if not services.settings.commit_statistics:
+        yield lambda version: None
+        return
     columns = [c for c in batch.column_names if c not in spec.primary_key]
-    with _logged_failure(f"feature group {spec.label}: statistics of version {version}"):
-        stats = services.engine.statistics(batch, columns)
-        _keep(services, COMMIT_STATISTICS, spec.label, version, stats)
+    # Leaving waits for the thread, also when the commit fails: nothing outlives the write.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="featurehouse-statistics") as pool:
+        computing = pool.submit(services.engine.statistics, batch, columns)
+
+        def keep(version: int) -> None:
+            with _logged_failure(f"feature group {spec.label}: statistics of version {version}"):
+                _keep(services, COMMIT_STATISTICS, spec.label, version, computing.result())
+
+        yield keep
 
 
 @contextlib.contextmanager

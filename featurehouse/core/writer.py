@@ -20,7 +20,7 @@ from featurehouse.catalog.records import FeatureGroupSpec
 from featurehouse.core.ingest import PreparedBatch, conform_keys
 from featurehouse.core.online_sync import sync_online
 from featurehouse.core.recovery import reconcile_schema
-from featurehouse.core.statistics import record_commit
+from featurehouse.core.statistics import recording_commit
 from featurehouse.errors import ConflictError, DataError, SchemaError
 
 if TYPE_CHECKING:
@@ -76,16 +76,16 @@ def insert(
         written = offline.upsert(table, batch.table, match, spec.event_time, "insert")
         return table, written.version, written.rows_inserted, written.rows_updated
 
-    (table, version, inserted, updated), attempts = with_commit_retry(spec.label, commit)
-    # The table holds this commit and every one before it: its schema also brings in a
-    # column that a writer killed before recording it added, before the sync replays it.
-    spec = reconcile_schema(services, spec, table)
-    assert spec.schema is not None
-    # A batch prepared without such a column is replayed from the table, which has it.
-    own = (version, batch.table) if batch.table.schema.names == spec.schema.names else None
-    online_rows = sync_online(services, spec, table, up_to=version, own=own)
-    if services.settings.commit_statistics:
-        record_commit(services, spec, version, batch.table)
+    with recording_commit(services, spec, batch.table) as keep_statistics:
+        (table, version, inserted, updated), attempts = with_commit_retry(spec.label, commit)
+        # The table holds this commit and every one before it: its schema also brings in a
+        # column that a writer killed before recording it added, before the sync replays it.
+        spec = reconcile_schema(services, spec, table)
+        assert spec.schema is not None
+        # A batch prepared without such a column is replayed from the table, which has it.
+        own = (version, batch.table) if batch.table.schema.names == spec.schema.names else None
+        online_rows = sync_online(services, spec, table, up_to=version, own=own)
+        keep_statistics(version)
     return spec, WriteResult(
         feature_group=spec.label,
         version=version,

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pytest
 
 from featurehouse.engine.base import Engine
@@ -92,3 +93,20 @@ def test_a_large_table_describes_distributions_from_a_sample(engine: Engine) -> 
     assert w["cardinality"] == pytest.approx(1_000, rel=0.05)  # estimated
     again = engine.statistics(table)  # a seeded sample: the same distributions every time
     assert again["v"]["histogram"] == v["histogram"] and again["w"]["top"] == w["top"]
+
+
+@pytest.mark.parametrize("odd", [None, float("nan"), float("inf")])
+def test_an_in_memory_table_and_a_stored_one_give_the_same_numbers(
+    engine: Engine, odd: float | None
+) -> None:
+    """Float columns without NaN or ±inf take a cheaper query in memory: same numbers."""
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal(5_000) * 1e6
+    values[::7] = 1e300  # large, and repeated: bounds and moments must agree to the bit
+    column = pa.array([*values.tolist(), odd, 1e-300, -0.0])
+    table = pa.table({"x": column, "i": pa.array(rng.integers(-(2**62), 2**62, 5_003))})
+    in_memory = engine.statistics(table)
+    assert in_memory.columns == engine.statistics(ds.dataset(table)).columns
+    x = in_memory["x"]
+    assert (x["nans"], x["infinite"]) == (int(odd != odd), int(odd == float("inf")))
+    assert x["count"] == 5_003 - (odd is None)

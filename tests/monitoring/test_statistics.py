@@ -3,6 +3,7 @@ the engine's statistics of the same rows."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import featurehouse as fh
 from featurehouse.config import Settings
 from featurehouse.engine.base import Engine, open_engine
 from featurehouse.errors import NotFoundError
+from featurehouse.offline.delta import DeltaOfflineStore
 
 from ..engine.tables import random_table
 from .conftest import T0
@@ -70,3 +72,25 @@ def test_commit_statistics_can_be_turned_off(tmp_path: Path) -> None:
         with pytest.raises(NotFoundError):
             group.statistics(commit=version)
         assert group.statistics()["x"]["mean"] == 2.0  # on demand, still
+
+
+def test_a_failed_commit_keeps_no_statistics_and_leaves_no_thread(
+    fs: fh.FeatureStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The statistics are computed while the batch is committed: a commit that fails
+    waits for them, then keeps none."""
+    group = fs.create_feature_group("things", primary_key=["id"], event_time="ts")
+    batch = pa.table({"id": [1, 2], "ts": pa.array([T0, T0]), "x": [1.0, 3.0]})
+    first = group.insert(batch).version
+
+    def broken(*_args: object) -> int:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(DeltaOfflineStore, "append", broken)
+    later = batch.set_column(1, "ts", pa.array([T0 + timedelta(hours=1)] * 2))
+    with pytest.raises(RuntimeError, match="disk is full"):
+        group.insert(later)
+    assert not [t for t in threading.enumerate() if t.name.startswith("featurehouse-statistics")]
+    assert group.statistics(commit=first).row_count == 2
+    with pytest.raises(NotFoundError):
+        group.statistics(commit=first + 1)
