@@ -4,10 +4,10 @@ Nulls stay null through the numeric transforms. ``label_encoder`` maps a categor
 not see in training (or a null) to -1, and ``one_hot_encoder`` maps it to all zeros:
 serving never fails on a new category. ``bucketize`` maps a null to -1.
 
-On tables, the scalers and encoders work in Arrow compute (no numpy round trip, no
-pandas): the scalers chunk by chunk on a numeric column, the encoders by looking a text
-column up in its fitted categories (``pc.index_in``) instead of value by value in Python.
-Fitting a scaler reads the column into numpy without a copy where it can.
+On tables, the scalers and encoders read Arrow columns as numpy views (no copy, no
+concatenation: chunk by chunk) and hand numpy's results back to Arrow without a copy; the
+encoders look a text column up in its fitted categories (``pc.index_in``) instead of value
+by value in Python.
 """
 
 from __future__ import annotations
@@ -64,12 +64,21 @@ def _float_values(array: pa.Array) -> np.ndarray:
     return _view(floats, "float64")
 
 
-def _nan_as_null(values: pa.Array) -> pa.Array:
-    """A float array with its NaN as nulls (what ``pa.array(from_pandas=True)`` gives)."""
-    nan = pc.is_nan(values)
-    if not pc.any(nan).as_py():
-        return values
-    return pc.if_else(nan, pa.scalar(None, pa.float64()), values)
+def _arrow(values: np.ndarray, type_: pa.DataType, validity: pa.Buffer | None = None) -> pa.Array:
+    """A contiguous numpy array as an Arrow array sharing its memory. The outputs are made
+    by numpy: Arrow's default pool (mimalloc) is several times slower the first time a
+    process fills fresh memory, which a transform over a table does once."""
+    return pa.Array.from_buffers(type_, len(values), [validity, pa.py_buffer(values)])
+
+
+def _nan_as_null(values: np.ndarray) -> pa.Array:
+    """Floats with their NaN as nulls (what ``pa.array(from_pandas=True)`` gives)."""
+    import numpy as np
+
+    nan = np.isnan(values)
+    if not nan.any():
+        return _arrow(values, pa.float64())
+    return _arrow(values, pa.float64(), pa.py_buffer(np.packbits(~nan, bitorder="little")))
 
 
 class _Affine(Transform):
@@ -103,10 +112,12 @@ class _Affine(Transform):
     def apply_column(self, column: Column, stats: Stats) -> list[Column]:
         if not _is_numeric(column):
             return super().apply_column(column, stats)
-        # in Arrow, chunk by chunk: no concatenated copy, no numpy round trip, nulls kept
-        floats = column.cast(pa.float64(), safe=False)  # a large int rounds, as with numpy
-        scaled = pc.divide(pc.subtract(floats, stats["center"]), stats["scale"])
-        return [pa.chunked_array([_nan_as_null(c) for c in _chunks(scaled)], pa.float64())]
+        chunks = []
+        for chunk in _chunks(column):  # chunk by chunk: no concatenated copy
+            scaled = _float_values(chunk) - stats["center"]
+            scaled /= stats["scale"]  # in place: one new array, not two
+            chunks.append(_nan_as_null(scaled))
+        return [pa.chunked_array(chunks, pa.float64())]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
         return [None if _is_null(value) else (value - stats["center"]) / stats["scale"]]
@@ -185,10 +196,10 @@ def _is_text(column: Column) -> bool:
     return bool(pa.types.is_string(column.type) or pa.types.is_large_string(column.type))
 
 
-def _codes(column: Column, categories: list[str]) -> Column:
+def _codes(column: Column, categories: list[str]) -> np.ndarray:
     """Each value's index in ``categories`` (a text column), -1 for a null or an unseen one."""
-    codes = pc.index_in(column, value_set=pa.array(categories, column.type))
-    return pc.fill_null(codes, UNKNOWN)
+    codes = pc.fill_null(pc.index_in(column, value_set=pa.array(categories, column.type)), UNKNOWN)
+    return _view(codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes, "int32")
 
 
 class _Encoder(Transform):
@@ -218,7 +229,9 @@ class LabelEncoder(_Encoder):
     def apply_column(self, column: Column, stats: Stats) -> list[Column]:
         if not _is_text(column):
             return super().apply_column(column, stats)
-        return [_codes(column, stats["categories"]).cast(pa.int64())]
+        import numpy as np
+
+        return [_arrow(_codes(column, stats["categories"]).astype(np.int64), pa.int64())]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
         categories: list[str] = stats["categories"]
@@ -253,9 +266,13 @@ class OneHotEncoder(_Encoder):
     def apply_column(self, column: Column, stats: Stats) -> list[Column]:
         if not _is_text(column):
             return super().apply_column(column, stats)
+        import numpy as np
+
         codes = _codes(column, stats["categories"])
-        # if_else writes the floats in one pass (casting the booleans is ~3x slower)
-        return [pc.if_else(pc.equal(codes, i), 1.0, 0.0) for i in range(len(stats["categories"]))]
+        return [
+            _arrow((codes == i).astype(np.float64), pa.float64())
+            for i in range(len(stats["categories"]))
+        ]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
         text = None if _is_null(value) else _text(value)
