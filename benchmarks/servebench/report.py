@@ -10,12 +10,11 @@ from typing import Any
 from fgbench.measure import Result
 from fgbench.report import _int, _num, _ratio, _verdict
 
-# The targets of the issue: featurehouse's single worker, sequential p50 and p99 under
-# these (vectors; predictions p50 too); wrk throughput at least this many times Feast's
-# best; RSS growth over the soak after its first minute at most this share.
+# The targets of the issue: featurehouse's single worker, sequential vectors p50 and p99
+# under these; wrk throughput at least this many times Feast's best; RSS growth over the
+# soak after its first minute at most this share. Predictions are reported as figures.
 P50_MS = 1.0
 P99_MS = 1.5
-PREDICT_P50_MS = 2.0
 TIMES_FEAST = 3.0
 SOAK_GROWTH = 0.05
 SOAK_SETTLE_S = 60.0
@@ -157,18 +156,20 @@ def _targets(results: Result) -> Any:
         t.add_column(col)
     servers = results["servers"]
     single = servers["featurehouse"]
-    latency_targets = [("vectors", "p50", P50_MS), ("vectors", "p99", P99_MS)]
-    latency_targets += [("predict", "p50", PREDICT_P50_MS)] if "predict" in single else []
-    for endpoint, percentile, limit in latency_targets:
-        measured = single[endpoint]["sequential"][f"{percentile}_us"] / 1e3
+    for percentile, limit in (("p50", P50_MS), ("p99", P99_MS)):
+        measured = single["vectors"]["sequential"][f"{percentile}_us"] / 1e3
         t.add_row(
-            f"featurehouse {endpoint}, sequential {percentile} < {limit:g} ms (1 worker)",
+            f"featurehouse vectors, sequential {percentile} < {limit:g} ms (1 worker)",
             f"{measured:.3f} ms",
             _verdict(measured < limit),
         )
     if "predict" in single:
-        p99 = single["predict"]["sequential"]["p99_us"] / 1e3
-        t.add_row("featurehouse predict, sequential p99 (1 worker; a figure)", f"{p99:.3f} ms", "")
+        s = single["predict"]["sequential"]
+        t.add_row(
+            "featurehouse predict, sequential p50 / p99 (1 worker; figures, no target)",
+            f"{s['p50_us'] / 1e3:.3f} / {s['p99_us'] / 1e3:.3f} ms",
+            "-",
+        )
     feast = {n: s for n, s in servers.items() if n.startswith("Feast")}
     for name in (n for n in servers if n.startswith("featurehouse")):
         workers = servers[name]["workers"]
