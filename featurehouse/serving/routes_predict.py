@@ -1,12 +1,14 @@
 """``POST /v1/deployments/{name}/predict``: predictions through a deployment, each logged
-with its latency to the deployment's prediction log. The route runs in the threadpool: a
-model may take far longer than a lookup, and must not hold up the event loop."""
+with its latency to the deployment's prediction log. The prediction runs in the threadpool:
+a model may take far longer than a lookup, and must not hold up the event loop. The state
+is taken from the request, not through ``Depends`` (see ``routes_vectors``)."""
 
 from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from featurehouse.serving.bodies import (
     NAME_PATTERN,
@@ -28,13 +30,18 @@ router = APIRouter(prefix="/v1", tags=["predictions"])
     responses=ok_response(PredictResponse, "One prediction per entity, in order"),
     summary="Predict for entities through a deployment",
 )
-def predict(
+async def predict(
     body: PredictBody,
+    http: Request,
     name: str = Path(pattern=NAME_PATTERN, description="The deployment."),
-    state: ServiceState = Depends(service_state),
 ) -> Response:
     """One prediction per entity, by the model version its key is routed to, with a
     request id to quote when logging the outcome."""
+    state = await service_state(http)
+    return await run_in_threadpool(_predict, state, name, body)
+
+
+def _predict(state: ServiceState, name: str, body: PredictBody) -> Response:
     predictor = state.predictor
     deployment = predictor.deployment(name)
     view = predictor.view(deployment)

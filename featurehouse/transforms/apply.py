@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from featurehouse.errors import DataError
-from featurehouse.transforms.base import Stats, Transform
+from featurehouse.transforms.base import Column, Stats, Transform
 
 T = TypeVar("T")
 Statistics = dict[str, Stats]  # feature -> fitted statistics
@@ -28,17 +28,10 @@ def _guarded(transform: Transform, feature: str, step: str, run: Callable[..., T
         ) from exc
 
 
-def _values(table: pa.Table, feature: str) -> Any:
-    column = table.column(feature)
-    if pa.types.is_integer(column.type) and column.null_count:
-        column = column.cast(pa.float64())
-    return column.to_numpy(zero_copy_only=False)
-
-
 def fit(transforms: Mapping[str, Transform], table: pa.Table) -> Statistics:
     """Statistics of every transformed feature over ``table`` (the train split)."""
     return {
-        feature: _guarded(t, feature, "fit", t.fit, _values(table, feature))
+        feature: _guarded(t, feature, "fit", t.fit_column, table.column(feature))
         for feature, t in transforms.items()
     }
 
@@ -58,7 +51,7 @@ def transform_table(
     table: pa.Table, transforms: Mapping[str, Transform], stats: Statistics
 ) -> pa.Table:
     """``table`` with each transformed feature replaced by its output column(s)."""
-    columns: list[pa.ChunkedArray | pa.Array] = []
+    columns: list[Column] = []
     names: list[str] = []
     for name in table.column_names:
         transform = transforms.get(name)
@@ -67,8 +60,9 @@ def transform_table(
             names.append(name)
             continue
         fitted = stats[name]
-        outputs = _guarded(transform, name, "apply", transform.apply, _values(table, name), fitted)
-        columns += [pa.array(o, from_pandas=True) for o in outputs]
+        columns += _guarded(
+            transform, name, "apply", transform.apply_column, table.column(name), fitted
+        )
         names += transform.outputs(name, fitted)
     return pa.Table.from_arrays(columns, names=names)
 

@@ -4,6 +4,9 @@ A transform works on one feature. ``fit`` returns JSON-able statistics; ``apply`
 numpy array of values to one or more output arrays; ``apply_one`` does the same for one
 value without numpy (the online path). Statistics travel with the training dataset they
 were fitted on, so the same numbers scale training rows, batch rows and online vectors.
+Tables go through ``fit_column`` and ``apply_column``, which by default hand ``fit`` and
+``apply`` the column's values as numpy; a transform may override them to work on the Arrow
+column directly (the built-in scalers and encoders do, for speed), giving the same values.
 
 A user-defined transform subclasses ``Transform``:
 
@@ -16,7 +19,9 @@ A user-defined transform subclasses ``Transform``:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+
+import pyarrow as pa
 
 from featurehouse.common.imports import ImportKind, reference_to, remember_definition, resolve
 from featurehouse.errors import SchemaError
@@ -25,6 +30,16 @@ if TYPE_CHECKING:
     import numpy as np
 
 Stats = dict[str, Any]
+Column: TypeAlias = pa.ChunkedArray | pa.Array
+
+
+def numpy_values(column: Column) -> np.ndarray:
+    """A table column as numpy, nulls as NaN (an integer column with nulls as float) or as
+    None (other types)."""
+    if pa.types.is_integer(column.type) and column.null_count:
+        column = column.cast(pa.float64())
+    values: np.ndarray = column.to_numpy(zero_copy_only=False)
+    return values
 
 
 class Transform:
@@ -44,6 +59,10 @@ class Transform:
         """Statistics of the training values (nulls are NaN or None)."""
         return {}
 
+    def fit_column(self, column: Column) -> Stats:
+        """Statistics of a table's training column: ``fit`` on its values as numpy."""
+        return self.fit(numpy_values(column))
+
     def outputs(self, feature: str, stats: Stats) -> list[str]:
         """Names of the columns this transform makes of ``feature``."""
         return [feature]
@@ -51,6 +70,10 @@ class Transform:
     def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
         """The transformed columns, one array each."""
         raise NotImplementedError
+
+    def apply_column(self, column: Column, stats: Stats) -> list[Column]:
+        """A table's column transformed: ``apply`` on its values as numpy, NaN as null."""
+        return [pa.array(out, from_pandas=True) for out in self.apply(numpy_values(column), stats)]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
         """One value transformed: by default through ``apply`` on an array of one."""

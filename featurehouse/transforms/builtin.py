@@ -3,6 +3,11 @@
 Nulls stay null through the numeric transforms. ``label_encoder`` maps a category it did
 not see in training (or a null) to -1, and ``one_hot_encoder`` maps it to all zeros:
 serving never fails on a new category. ``bucketize`` maps a null to -1.
+
+On tables, the scalers and encoders read Arrow columns as numpy views (no copy, no
+concatenation: chunk by chunk) and hand numpy's results back to Arrow without a copy; the
+encoders look a text column up in its fitted categories (``pc.index_in``) instead of value
+by value in Python.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from featurehouse.transforms.base import Stats, Transform
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from featurehouse.transforms.base import Column, Stats, Transform
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,6 +38,47 @@ def _floats(values: np.ndarray) -> np.ndarray:
 
 def _is_null(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _chunks(column: Column) -> list[pa.Array]:
+    return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+
+
+def _is_numeric(column: Column) -> bool:
+    return bool(pa.types.is_integer(column.type) or pa.types.is_floating(column.type))
+
+
+def _view(array: pa.Array, dtype: Any) -> np.ndarray:
+    """A fixed-width array without nulls as a numpy view of its data: no copy, and no
+    pandas (``to_numpy`` imports it)."""
+    import numpy as np
+
+    width = np.dtype(dtype).itemsize
+    return np.frombuffer(array.buffers()[1], dtype, len(array), array.offset * width)
+
+
+def _float_values(array: pa.Array) -> np.ndarray:
+    """A numeric array as float64, null as NaN; a large int rounds to the nearest float,
+    as numpy's ``astype`` does."""
+    floats = pc.fill_null(array.cast(pa.float64(), safe=False), math.nan)
+    return _view(floats, "float64")
+
+
+def _arrow(values: np.ndarray, type_: pa.DataType, validity: pa.Buffer | None = None) -> pa.Array:
+    """A contiguous numpy array as an Arrow array sharing its memory. The outputs are made
+    by numpy: Arrow's default pool (mimalloc) is several times slower the first time a
+    process fills fresh memory, which a transform over a table does once."""
+    return pa.Array.from_buffers(type_, len(values), [validity, pa.py_buffer(values)])
+
+
+def _nan_as_null(values: np.ndarray) -> pa.Array:
+    """Floats with their NaN as nulls (what ``pa.array(from_pandas=True)`` gives)."""
+    import numpy as np
+
+    nan = np.isnan(values)
+    if not nan.any():
+        return _arrow(values, pa.float64())
+    return _arrow(values, pa.float64(), pa.py_buffer(np.packbits(~nan, bitorder="little")))
 
 
 class _Affine(Transform):
@@ -53,6 +102,22 @@ class _Affine(Transform):
 
     def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
         return [(_floats(values) - stats["center"]) / stats["scale"]]
+
+    def fit_column(self, column: Column) -> Stats:
+        if not _is_numeric(column):
+            return super().fit_column(column)
+        whole = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        return self.fit(_float_values(whole))
+
+    def apply_column(self, column: Column, stats: Stats) -> list[Column]:
+        if not _is_numeric(column):
+            return super().apply_column(column, stats)
+        chunks = []
+        for chunk in _chunks(column):  # chunk by chunk: no concatenated copy
+            scaled = _float_values(chunk) - stats["center"]
+            scaled /= stats["scale"]  # in place: one new array, not two
+            chunks.append(_nan_as_null(scaled))
+        return [pa.chunked_array(chunks, pa.float64())]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
         return [None if _is_null(value) else (value - stats["center"]) / stats["scale"]]
@@ -127,13 +192,32 @@ def _categories(values: np.ndarray) -> list[str]:
     return sorted({_text(v) for v in values.tolist() if not _is_null(v)})
 
 
-class LabelEncoder(Transform):
-    """Each training category to its index in sorted order; unseen or null to -1."""
+def _is_text(column: Column) -> bool:
+    return bool(pa.types.is_string(column.type) or pa.types.is_large_string(column.type))
 
-    name: ClassVar[str] = "label_encoder"
+
+def _codes(column: Column, categories: list[str]) -> np.ndarray:
+    """Each value's index in ``categories`` (a text column), -1 for a null or an unseen one."""
+    codes = pc.fill_null(pc.index_in(column, value_set=pa.array(categories, column.type)), UNKNOWN)
+    return _view(codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes, "int32")
+
+
+class _Encoder(Transform):
+    """Categories fitted as sorted text (a text column's in Arrow, not value by value)."""
 
     def fit(self, values: np.ndarray) -> Stats:
         return {"categories": _categories(values)}
+
+    def fit_column(self, column: Column) -> Stats:
+        if not _is_text(column):
+            return super().fit_column(column)
+        return {"categories": sorted(pc.unique(column).drop_null().to_pylist())}
+
+
+class LabelEncoder(_Encoder):
+    """Each training category to its index in sorted order; unseen or null to -1."""
+
+    name: ClassVar[str] = "label_encoder"
 
     def apply(self, values: np.ndarray, stats: Stats) -> list[np.ndarray]:
         import numpy as np
@@ -141,6 +225,13 @@ class LabelEncoder(Transform):
         index = {c: i for i, c in enumerate(stats["categories"])}
         codes = [UNKNOWN if _is_null(v) else index.get(_text(v), UNKNOWN) for v in values.tolist()]
         return [np.array(codes, dtype=np.int64)]
+
+    def apply_column(self, column: Column, stats: Stats) -> list[Column]:
+        if not _is_text(column):
+            return super().apply_column(column, stats)
+        import numpy as np
+
+        return [_arrow(_codes(column, stats["categories"]).astype(np.int64), pa.int64())]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
         categories: list[str] = stats["categories"]
@@ -151,13 +242,10 @@ class LabelEncoder(Transform):
         return [i if i < len(categories) and categories[i] == text else UNKNOWN]
 
 
-class OneHotEncoder(Transform):
+class OneHotEncoder(_Encoder):
     """One 0/1 column per training category (``feature_category``); unseen or null: all 0."""
 
     name: ClassVar[str] = "one_hot_encoder"
-
-    def fit(self, values: np.ndarray) -> Stats:
-        return {"categories": _categories(values)}
 
     def outputs(self, feature: str, stats: Stats) -> list[str]:
         names: list[str] = []
@@ -174,6 +262,17 @@ class OneHotEncoder(Transform):
 
         text = np.array([None if _is_null(v) else _text(v) for v in values.tolist()], dtype=object)
         return [(text == c).astype(float) for c in stats["categories"]]
+
+    def apply_column(self, column: Column, stats: Stats) -> list[Column]:
+        if not _is_text(column):
+            return super().apply_column(column, stats)
+        import numpy as np
+
+        codes = _codes(column, stats["categories"])
+        return [
+            _arrow((codes == i).astype(np.float64), pa.float64())
+            for i in range(len(stats["categories"]))
+        ]
 
     def apply_one(self, value: Any, stats: Stats) -> list[Any]:
         text = None if _is_null(value) else _text(value)
