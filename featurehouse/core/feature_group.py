@@ -292,17 +292,25 @@ def read_online(
 
 
 def read_online_table(
-    services: Services, spec: FeatureGroupSpec, keys: Sequence[Key]
+    services: Services,
+    spec: FeatureGroupSpec,
+    keys: Sequence[Key],
+    columns: Sequence[str] | None = None,
 ) -> tuple[pa.Table, Found]:
-    """``read_online`` as one Arrow table in key order, and whether each key was found
-    (it has a row, within the ttl). Use the rows found only: the others hold nulls, or a
-    row older than the ttl."""
+    """``read_online`` as one Arrow table of ``columns`` (default: all) in key order, and
+    whether each key was found (it has a row, within the ttl). Use the rows found only:
+    the others hold nulls, or a row older than the ttl."""
     table = spec.online_table
-    rows, found = read_table(services.online, table, _conformed(spec, keys))
+    names = None if columns is None else list(columns)
+    if names is not None and spec.ttl is not None and spec.event_time not in names:
+        names.append(spec.event_time)  # the ttl needs it
+    rows, found = read_table(services.online, table, _conformed(spec, keys), names)
     if spec.ttl is not None and rows.num_rows:
         oldest = pa.scalar(datetime.now(UTC) - spec.ttl, table.schema.field(spec.event_time).type)
         recent = pc.greater_equal(rows.column(spec.event_time), oldest).fill_null(False)
         found &= recent.to_numpy()
+    if columns is not None and rows.num_columns > len(columns):
+        rows = rows.select(list(columns))
     return rows, found
 
 

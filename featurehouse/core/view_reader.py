@@ -216,10 +216,13 @@ def feature_table(
                 left = [c.filter(present) for c in left]
             keys = list(zip(*(c.to_pylist() for c in left), strict=True))
         else:  # the root: its keys are the entities
-            present = np.fromiter((None not in e for e in entities), bool, len(entities))
-            keys = [e for e, known in zip(entities, present, strict=True) if known]
-        stored, found = read_online_table(services, source.group, keys)
-        stored = stored.select([column for column, _ in source.columns])
+            known = [None not in e for e in entities]
+            present = np.array(known, dtype=bool)
+            keys = (
+                entities if all(known) else [e for e, k in zip(entities, known, strict=True) if k]
+            )
+        wanted = [column for column, _ in source.columns]
+        stored, found = read_online_table(services, source.group, keys, wanted)
         if not (found.all() and present.all()):  # nulls where no row was found
             placed = np.zeros(len(entities), dtype=bool)
             placed[present] = found

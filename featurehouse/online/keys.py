@@ -57,9 +57,10 @@ def conform_keys(
 
 
 def _plain(kind: pa.DataType, values: list[Any]) -> bool:
+    types = set(map(type, values))
     if pt.is_string(kind) or pt.is_large_string(kind):
-        return all(type(v) is str for v in values)
-    if pt.is_integer(kind) and all(type(v) is int for v in values):
+        return types <= {str}
+    if pt.is_integer(kind) and types <= {int}:
         low, high = _bounds(kind)
         return not values or (low <= min(values) and max(values) <= high)
     return False

@@ -14,7 +14,7 @@ added is a prefix of today's layout: its missing columns read as None.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -104,24 +104,25 @@ class RowLayout:
         return values
 
     def unpack_columns(
-        self, blobs: Sequence[bytes], nulls: Sequence[bytes | None]
-    ) -> list[pa.Array]:
-        """The fixed columns of many rows as Arrow arrays, decoded at once: null for nulls
-        and for columns added after a row was written."""
+        self, blobs: Sequence[bytes], nulls: Sequence[bytes | None], columns: Collection[str]
+    ) -> dict[str, pa.Array]:
+        """The fixed columns among ``columns`` of many rows, as Arrow arrays decoded at once:
+        null for nulls and for columns added after a row was written."""
         import numpy as np
 
-        if not self.fixed:
-            return []
+        wanted = [(i, c) for i, c in enumerate(self.fixed) if c in columns]
+        if not wanted:
+            return {}
         if self._record is None:
             self._record = record_dtype(self._numpy_dtype)
         full = set(map(len, blobs)) <= {self._size}  # the common case: no row to cut or pad
         joined = b"".join(blobs if full else map(self._fit, blobs))
         record = np.frombuffer(joined, dtype=self._record)
         missing = None if full and not any(nulls) else self._missing(blobs, nulls)
-        return [
-            decode(record[f"c{i}"], None if missing is None else missing[i])
-            for i, decode in enumerate(self._column_decoders)
-        ]
+        return {
+            c: self._column_decoders[i](record[f"c{i}"], None if missing is None else missing[i])
+            for i, c in wanted
+        }
 
     def _fit(self, blob: bytes) -> bytes:
         """A blob cut or padded to today's size (padding reads as null: see ``_missing``)."""

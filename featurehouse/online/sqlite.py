@@ -91,9 +91,9 @@ class _Prepared:
     lead_decoders: list[Callable[[Any], Any] | None]
     encode_keys: bool  # False when every key column is stored as it is looked up
     names: list[str]  # the schema's columns
-    # per schema column: where its values are in a read row (a "lead, fixed, variable" index)
-    # and its decoder to Arrow; fixed columns are decoded by the layout
-    column_plan: list[tuple[int, ColumnDecoder | None]]
+    # the leading and variable columns: where their values are in a read row, and their
+    # decoder to Arrow (the layout decodes the fixed ones)
+    column_plan: dict[str, tuple[int, ColumnDecoder]]
     assemble: Callable[[Sequence[Any], list[Any], Sequence[Any]], Row]
 
 
@@ -235,13 +235,16 @@ class SqliteOnlineStore:
         found = self._fetch(prepared, keys)
         return [None if values is None else self._decode(prepared, values) for values in found]
 
-    def read_table(self, table: OnlineTable, keys: Sequence[Key]) -> tuple[pa.Table, Found]:
+    def read_table(
+        self, table: OnlineTable, keys: Sequence[Key], columns: Sequence[str] | None = None
+    ) -> tuple[pa.Table, Found]:
         import numpy as np
 
         prepared = self._table(table)
         stored = self._fetch(prepared, keys)
         found = np.fromiter((row is not None for row in stored), dtype=bool, count=len(stored))
-        rows = self._columns(prepared, [row for row in stored if row is not None])
+        names = prepared.names if columns is None else list(columns)
+        rows = self._columns(prepared, [row for row in stored if row is not None], names)
         if rows.num_rows < len(stored):  # keys with no row: rows of nulls in their places
             positions = np.cumsum(found) - 1
             rows = rows.take(pa.array(positions, mask=~found))
@@ -290,17 +293,17 @@ class SqliteOnlineStore:
         return prepared.assemble(lead, fixed, variable)
 
     @staticmethod
-    def _columns(prepared: _Prepared, found: list[tuple[Any, ...]]) -> pa.Table:
-        """Rows of stored values as an Arrow table, a column at a time."""
+    def _columns(prepared: _Prepared, found: list[tuple[Any, ...]], names: list[str]) -> pa.Table:
+        """Rows of stored values as an Arrow table of ``names``, a column at a time."""
         width = len(prepared.leading)
         count = width + 2 + len(prepared.layout.variable)
         stored = list(zip(*found, strict=True)) if found else [()] * count
-        fixed = iter(prepared.layout.unpack_columns(stored[width], stored[width + 1]))
-        columns = [
-            next(fixed) if decode is None else decode(stored[at], None)
-            for at, decode in prepared.column_plan
-        ]
-        return pa.Table.from_arrays(columns, names=prepared.names)
+        arrays = prepared.layout.unpack_columns(stored[width], stored[width + 1], names)
+        for name in names:
+            if name not in arrays:
+                at, decode = prepared.column_plan[name]
+                arrays[name] = decode(stored[at], None)
+        return pa.Table.from_arrays([arrays[c] for c in names], names=names)
 
     def delete(self, table: OnlineTable, keys: Sequence[Key]) -> None:
         prepared = self._table(table)
@@ -370,16 +373,12 @@ def _key_rows(count: int, width: int) -> str:
 
 def _column_plan(
     schema: pa.Schema, leading: list[str], layout: RowLayout
-) -> list[tuple[int, ColumnDecoder | None]]:
-    """For ``_columns``: each schema column's place in a read row (the leading columns,
-    the blob and its nulls, then the variable columns) and its decoder; None for a column
-    in the blob, which the layout decodes in schema order."""
+) -> dict[str, tuple[int, ColumnDecoder]]:
+    """For ``_columns``: the place of each leading and variable column in a read row (the
+    leading columns, the blob and its nulls, then the variable columns) and its decoder."""
     places = {c: i for i, c in enumerate(leading)}
     places.update({c: len(leading) + 2 + i for i, c in enumerate(layout.variable)})
-    return [
-        (places[c], column_decoder(schema.field(c).type)) if c in places else (-1, None)
-        for c in schema.names
-    ]
+    return {c: (at, column_decoder(schema.field(c).type)) for c, at in places.items()}
 
 
 def _sqlite_decoder(t: pa.DataType) -> Callable[[Any], Any] | None:

@@ -296,6 +296,8 @@ def test_read_table_reads_rows_of_every_schema_age(store: OnlineStore) -> None:
         {"id": 4, "ts": at(0), "amount": 4.0, "n": None, "tier": None, "on": True},
     ]
     assert got.schema.types == grown.schema.types
+    some, _ = read_table(store, grown, [(3,), (1,)], ["on", "amount"])
+    assert some.to_pylist() == [{"on": False, "amount": 3.0}, {"on": None, "amount": 1.0}]
     old, _ = read_table(store, TABLE, [(4,), (1,)])
     assert old.to_pylist() == [
         {"id": 4, "ts": at(0), "amount": 4.0},

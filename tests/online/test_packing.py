@@ -81,7 +81,7 @@ def test_timestamps_keep_microseconds() -> None:
 
 
 def unpacked_columns(layout: RowLayout, blobs: list[bytes], nulls: list[bytes | None]) -> pa.Table:
-    return pa.table(dict(zip(layout.fixed, layout.unpack_columns(blobs, nulls), strict=True)))
+    return pa.table(layout.unpack_columns(blobs, nulls, layout.fixed))
 
 
 @settings(max_examples=60, deadline=None)
