@@ -23,6 +23,7 @@ from featurehouse.types import conform_column
 if TYPE_CHECKING:
     from featurehouse.core.services import Services
     from featurehouse.offline.base import OfflineTable
+    from featurehouse.online.base import Found
 
 Versions = dict[str, int]  # feature group label -> offline version read
 
@@ -206,21 +207,13 @@ def feature_table(
     a time. The fast path for many entities."""
     import numpy as np
 
+    own = _entity_keys(entities)
     columns: dict[str, Column] = {}
     for source in plan.sources:
-        if columns:  # a later group: its keys are columns read before, null where unknown
-            left = [columns[c] for c in source.left_on]
-            present = np.ones(len(entities), dtype=bool)
-            if any(c.null_count for c in left):
-                present = np.logical_and.reduce([np.asarray(c.is_valid()) for c in left])
-                left = [c.filter(present) for c in left]
-            keys = list(zip(*(c.to_pylist() for c in left), strict=True))
-        else:  # the root: its keys are the entities
-            known = [None not in e for e in entities]
-            present = np.array(known, dtype=bool)
-            keys = (
-                entities if all(known) else [e for e, k in zip(entities, known, strict=True) if k]
-            )
+        if source.left_on == plan.keys:  # the root, or a group joined on the entity key
+            present, keys = own
+        else:
+            present, keys = _column_keys([columns[c] for c in source.left_on], len(entities))
         wanted = [column for column, _ in source.columns]
         stored, found = read_online_table(services, source.group, keys, wanted)
         if not (found.all() and present.all()):  # nulls where no row was found
@@ -236,6 +229,27 @@ def feature_table(
     if plan.on_demand:
         columns.update(_on_demand_columns(plan, columns, requests))
     return columns
+
+
+def _entity_keys(entities: list[tuple[Any, ...]]) -> tuple[Found, list[tuple[Any, ...]]]:
+    """Which entities have a whole key (a None part finds nothing), and those keys."""
+    import numpy as np
+
+    known = [None not in e for e in entities]
+    if all(known):
+        return np.ones(len(entities), dtype=bool), entities
+    return np.array(known, dtype=bool), [e for e, k in zip(entities, known, strict=True) if k]
+
+
+def _column_keys(left: list[Column], count: int) -> tuple[Found, list[tuple[Any, ...]]]:
+    """Which rows have a whole key in the columns read before, and those keys."""
+    import numpy as np
+
+    present = np.ones(count, dtype=bool)
+    if any(c.null_count for c in left):
+        present = np.logical_and.reduce([np.asarray(c.is_valid()) for c in left])
+        left = [c.filter(present) for c in left]
+    return present, list(zip(*(c.to_pylist() for c in left), strict=True))
 
 
 def _on_demand_columns(
