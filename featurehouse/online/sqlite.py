@@ -298,7 +298,7 @@ class SqliteOnlineStore:
         width = len(prepared.leading)
         count = width + 2 + len(prepared.layout.variable)
         stored = list(zip(*found, strict=True)) if found else [()] * count
-        arrays = prepared.layout.unpack_columns(stored[width], stored[width + 1], names)
+        arrays = prepared.layout.unpack_columns(stored[width], stored[width + 1], set(names))
         for name in names:
             if name not in arrays:
                 at, decode = prepared.column_plan[name]
