@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from featurehouse.catalog.records import FEATURE_GROUP, FeatureGroupSpec
 from featurehouse.core import quarantine, writer
@@ -18,8 +19,8 @@ from featurehouse.core.recovery import reconcile_schema, recover_schema
 from featurehouse.core.validation_gate import check_insert
 from featurehouse.errors import DataError, NotFoundError, SchemaError
 from featurehouse.offline.base import Commit
-from featurehouse.online.base import Key, Row
-from featurehouse.online.keys import conform_key_value
+from featurehouse.online.base import Found, Key, Row, read_table
+from featurehouse.online.keys import conform_keys
 from featurehouse.types import as_utc
 from featurehouse.validation.expectation import Expectation
 from featurehouse.validation.report import ValidationReport, list_reports
@@ -283,20 +284,39 @@ def read_online(
     """The online rows of ``keys`` (tuples in primary-key order); rows older than the
     group's ``ttl`` count as absent. Key values are converted to the key columns' types
     first (DataError naming the column if one cannot be), so every store answers alike."""
-    table = spec.online_table
-    columns = [(c, table.schema.field(c).type) for c in spec.primary_key]
-    conformed = [
-        tuple(
-            conform_key_value(spec.label, c, kind, v)
-            for (c, kind), v in zip(columns, key, strict=True)
-        )
-        for key in keys
-    ]
-    rows = services.online.read(table, conformed)
+    rows = services.online.read(spec.online_table, _conformed(spec, keys))
     if spec.ttl is not None:
         oldest = datetime.now(UTC) - spec.ttl
         rows = [r if r is not None and r[spec.event_time] >= oldest else None for r in rows]
     return rows
+
+
+def read_online_table(
+    services: Services,
+    spec: FeatureGroupSpec,
+    keys: Sequence[Key],
+    columns: Sequence[str] | None = None,
+) -> tuple[pa.Table, Found]:
+    """``read_online`` as one Arrow table of ``columns`` (default: all) in key order, and
+    whether each key was found (it has a row, within the ttl). Use the rows found only:
+    the others hold nulls, or a row older than the ttl."""
+    table = spec.online_table
+    names = None if columns is None else list(columns)
+    if names is not None and spec.ttl is not None and spec.event_time not in names:
+        names.append(spec.event_time)  # the ttl needs it
+    rows, found = read_table(services.online, table, _conformed(spec, keys), names)
+    if spec.ttl is not None and rows.num_rows:
+        oldest = pa.scalar(datetime.now(UTC) - spec.ttl, table.schema.field(spec.event_time).type)
+        recent = pc.greater_equal(rows.column(spec.event_time), oldest).fill_null(False)
+        found &= recent.to_numpy()
+    if columns is not None and rows.num_columns > len(columns):
+        rows = rows.select(list(columns))
+    return rows, found
+
+
+def _conformed(spec: FeatureGroupSpec, keys: Sequence[Key]) -> list[Key]:
+    columns = [(c, spec.online_table.schema.field(c).type) for c in spec.primary_key]
+    return conform_keys(spec.label, columns, keys)
 
 
 def _as_of(value: int | datetime | str | None) -> int | datetime | None:

@@ -394,7 +394,7 @@ class FeatureView:
         """The features of one entity from the online store, in the view's order (None
         where a group has no row for it), with on-demand features computed from
         ``request``. ``transformed`` applies the bound training dataset's statistics."""
-        return self._vectors([entity], [request or {}], transformed)[0]
+        return self._vectors([entity], [request or {}], transformed)[0][0]
 
     def get_feature_vectors(
         self,
@@ -409,13 +409,16 @@ class FeatureView:
             entity_list = list(entities)
         else:
             entity_list = to_arrow(self._obj, entities).select(self.keys).to_pylist()
+        if not transformed:  # read column by column
+            requests = _requests(request, len(entity_list))
+            keys = self._online_keys(entity_list, requests)
+            columns = view_reader.feature_table(self._services, self._plan, keys, requests)
+            return Result(pa.table({c: columns[c] for c in [*self.keys, *self._plan.features]}))
         vectors = self.get_feature_vector_list(entity_list, request, transformed=transformed)
         names = list(vectors[0]) if vectors else self.feature_vector_names(transformed)
         columns = {k: pa.array([e[k] for e in entity_list], self._plan.types[k]) for k in self.keys}
         for name in names:
-            values = [v[name] for v in vectors]
-            kind = self._plan.types.get(name) if not transformed else None
-            columns[name] = pa.array(values, kind) if kind is not None else pa.array(values)
+            columns[name] = pa.array([v[name] for v in vectors])
         return Result(pa.table(columns))
 
     def get_feature_vector_list(
@@ -427,11 +430,18 @@ class FeatureView:
     ) -> list[dict[str, Any]]:
         """What ``get_feature_vector`` gives, for each of many entities, from one read per
         feature group: plain dicts, the light shape for a server answering a request."""
-        if request is None or isinstance(request, Mapping):
-            requests = [request or {}] * len(entities)
-        else:
-            requests = list(request)
-        return self._vectors(entities, requests, transformed)
+        return self.get_feature_vector_list_found(entities, request, transformed=transformed)[0]
+
+    def get_feature_vector_list_found(
+        self,
+        entities: Sequence[Mapping[str, Any]],
+        request: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        transformed: bool = False,
+    ) -> tuple[list[dict[str, Any]], list[bool]]:
+        """``get_feature_vector_list``, and whether each entity was found (the view's first
+        feature group has a row for it, within its ttl), from the same reads."""
+        return self._vectors(entities, _requests(request, len(entities)), transformed)
 
     def feature_vector_names(self, transformed: bool = False) -> list[str]:
         """The names of a vector's values in order: the features, or with ``transformed``
@@ -445,30 +455,39 @@ class FeatureView:
         entities: Sequence[Mapping[str, Any]],
         requests: Sequence[Mapping[str, Any]],
         transformed: bool,
-    ) -> list[dict[str, Any]]:
-        view_reader.require_online(self._obj, self._plan)
-        keys = [self._entity_key(e) for e in entities]
-        for request in requests:
-            view_reader.check_request(self._obj, self._plan, request)
-        rows = view_reader.feature_vectors(self._services, self._plan, keys, requests)
+    ) -> tuple[list[dict[str, Any]], list[bool]]:
+        keys = self._online_keys(entities, requests)
+        rows, found = view_reader.feature_vectors(self._services, self._plan, keys, requests)
         vectors = [{f: row[f] for f in self._plan.features} for row in rows]
         if transformed and self._plan.transforms:
             if self._vector_transform is None:
                 self._vector_transform = VectorTransform(self._plan.transforms, self._statistics())
-            return [self._vector_transform(v) for v in vectors]
-        return vectors
+            return [self._vector_transform(v) for v in vectors], found
+        return vectors, found
 
-    def _entity_key(self, entity: Mapping[str, Any]) -> tuple[Any, ...]:
-        if not isinstance(entity, Mapping) or set(entity) != set(self._plan.keys):
-            received = sorted(entity) if isinstance(entity, Mapping) else type(entity).__name__
-            raise DataError(
-                f"{self._obj}: an entity must be a dict with exactly the fields "
-                f"{list(self._plan.keys)}, received {received}",
-                obj=self.label,
-                expected=list(self._plan.keys),
-                received=received,
-            )
-        return tuple(entity[k] for k in self._plan.keys)
+    def _online_keys(
+        self, entities: Sequence[Mapping[str, Any]], requests: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[Any, ...]]:
+        """The entities' keys, after checking that the view reads online and the requests."""
+        plan = self._plan
+        view_reader.require_online(self._obj, plan)
+        fields = set(plan.keys)
+        for entity in entities:  # a dict first: isinstance on an ABC is slower
+            if not (type(entity) is dict or isinstance(entity, Mapping)) or entity.keys() != fields:
+                self._refuse_entity(entity)
+        for request in {id(r): r for r in requests}.values():  # one shared by all: once
+            view_reader.check_request(self._obj, plan, request)
+        return [tuple([entity[k] for k in plan.keys]) for entity in entities]
+
+    def _refuse_entity(self, entity: Any) -> None:
+        received = sorted(entity) if isinstance(entity, Mapping) else type(entity).__name__
+        raise DataError(
+            f"{self._obj}: an entity must be a dict with exactly the fields "
+            f"{list(self._plan.keys)}, received {received}",
+            obj=self.label,
+            expected=list(self._plan.keys),
+            received=received,
+        )
 
     # -- internals -------------------------------------------------------------------
 
@@ -517,6 +536,15 @@ class _Transforms(Mapping[str, Transform]):
 
     def __len__(self) -> int:
         return len(self._view._plan.transforms)
+
+
+def _requests(
+    request: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None, count: int
+) -> list[Mapping[str, Any]]:
+    """One request per entity, from one for all (or none) or one each."""
+    if request is None or isinstance(request, Mapping):
+        return [request or {}] * count
+    return list(request)
 
 
 def _utc_splits(splits: Splits | None) -> Splits | None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyarrow as pa
 
-from featurehouse.core.feature_group import read_online
+from featurehouse.core.feature_group import read_online, read_online_table
 from featurehouse.core.frames import to_arrow
 from featurehouse.core.view_plan import HIDDEN, SourcePlan, ViewPlan
 from featurehouse.engine.base import AsOfSource
@@ -23,6 +23,7 @@ from featurehouse.types import conform_column
 if TYPE_CHECKING:
     from featurehouse.core.services import Services
     from featurehouse.offline.base import OfflineTable
+    from featurehouse.online.base import Found
 
 Versions = dict[str, int]  # feature group label -> offline version read
 
@@ -162,29 +163,110 @@ def feature_vectors(
     plan: ViewPlan,
     entities: list[tuple[Any, ...]],
     requests: Sequence[Mapping[str, Any]],
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[bool]]:
     """For each entity (root key values), its features from the online store, joined
     group by group on the latest rows (None for keys with no row), then its on-demand
-    features from those and its request parameters."""
+    features from those and its request parameters; and whether each entity was found
+    (the root group has a row for it). Row by row: the fast path for a few entities."""
     rows: list[dict[str, Any]] = [dict(zip(plan.keys, e, strict=True)) for e in entities]
+    found = [False] * len(entities)
+    root = plan.sources[0]
     for source in plan.sources:
         keys = [tuple(row.get(c) for c in source.left_on) for row in rows]
         present = [i for i, key in enumerate(keys) if None not in key]
-        found = read_online(services, source.group, [keys[i] for i in present])
+        stored_rows = read_online(services, source.group, [keys[i] for i in present])
         for row in rows:
             for _, out in source.columns:
                 row[out] = None
-        for i, stored in zip(present, found, strict=True):
+        for i, stored in zip(present, stored_rows, strict=True):
             if stored is not None:
                 for column, out in source.columns:
                     rows[i][out] = stored[column]
+                if source is root:
+                    found[i] = True
     if plan.on_demand:
         now = datetime.now(UTC)
         for row, request in zip(rows, requests, strict=True):
             values = {plan.event_time: now, **row, **request}
             for feature in plan.on_demand:
                 row[feature.name] = values[feature.name] = feature.compute_one(values)
-    return rows
+    return rows, found
+
+
+Column: TypeAlias = pa.ChunkedArray | pa.Array
+
+
+def feature_table(
+    services: Services,
+    plan: ViewPlan,
+    entities: list[tuple[Any, ...]],
+    requests: Sequence[Mapping[str, Any]],
+) -> dict[str, Column]:
+    """``feature_vectors`` as columns by name (keys, features, hidden columns): each group
+    is read as one table whose rows are placed by position (an Arrow take), a column at
+    a time. The fast path for many entities."""
+    import numpy as np
+
+    own = _entity_keys(entities)
+    columns: dict[str, Column] = {}
+    for source in plan.sources:
+        if source.left_on == plan.keys:  # the root, or a group joined on the entity key
+            present, keys = own
+        else:
+            present, keys = _column_keys([columns[c] for c in source.left_on], len(entities))
+        wanted = [column for column, _ in source.columns]
+        stored, found = read_online_table(services, source.group, keys, wanted)
+        if not (found.all() and present.all()):  # nulls where no row was found
+            placed = np.zeros(len(entities), dtype=bool)
+            placed[present] = found
+            stored = stored.take(pa.array(np.cumsum(present) - 1, mask=~placed))
+        if not columns:  # the keys were checked by the read: now they make columns
+            columns = {
+                k: pa.array([e[i] for e in entities], plan.types[k])
+                for i, k in enumerate(plan.keys)
+            }
+        columns.update(zip(source.outputs, stored.columns, strict=True))
+    if plan.on_demand:
+        columns.update(_on_demand_columns(plan, columns, requests))
+    return columns
+
+
+def _entity_keys(entities: list[tuple[Any, ...]]) -> tuple[Found, list[tuple[Any, ...]]]:
+    """Which entities have a whole key (a None part finds nothing), and those keys."""
+    import numpy as np
+
+    known = [None not in e for e in entities]
+    if all(known):
+        return np.ones(len(entities), dtype=bool), entities
+    return np.array(known, dtype=bool), [e for e, k in zip(entities, known, strict=True) if k]
+
+
+def _column_keys(left: list[Column], count: int) -> tuple[Found, list[tuple[Any, ...]]]:
+    """Which rows have a whole key in the columns read before, and those keys."""
+    import numpy as np
+
+    present = np.ones(count, dtype=bool)
+    if any(c.null_count for c in left):
+        present = np.logical_and.reduce([np.asarray(c.is_valid()) for c in left])
+        left = [c.filter(present) for c in left]
+    return present, list(zip(*(c.to_pylist() for c in left), strict=True))
+
+
+def _on_demand_columns(
+    plan: ViewPlan, columns: Mapping[str, Column], requests: Sequence[Mapping[str, Any]]
+) -> dict[str, pa.Array]:
+    """The on-demand features, computed row by row as ``feature_vectors`` does."""
+    inputs = {n for f in plan.on_demand for n in f.input_names if n in columns}
+    values = {n: columns[n].to_pylist() for n in inputs}
+    now = datetime.now(UTC)
+    computed: dict[str, list[Any]] = {f.name: [] for f in plan.on_demand}
+    rows = len(next(iter(columns.values())))
+    for i, request in zip(range(rows), requests, strict=True):
+        row = {plan.event_time: now, **{n: v[i] for n, v in values.items()}, **request}
+        for feature in plan.on_demand:
+            row[feature.name] = feature.compute_one(row)
+            computed[feature.name].append(row[feature.name])
+    return {name: pa.array(v, plan.types[name]) for name, v in computed.items()}
 
 
 def check_request(obj: str, plan: ViewPlan, request: Mapping[str, Any]) -> None:

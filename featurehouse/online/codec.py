@@ -106,6 +106,32 @@ def decoder(t: pa.DataType) -> Decoder:
     return None
 
 
+ColumnDecoder = Callable[[Any, Any], pa.Array]
+
+
+def column_decoder(t: pa.DataType) -> ColumnDecoder:
+    """The function from stored scalars of type ``t`` (a sequence, or a numpy array of
+    numbers) and a mask (a numpy bool array, True where null, or None) to an Arrow array:
+    the inverse of ``encode_column``, resolved once per column."""
+    if pt.is_timestamp(t):
+        return lambda values, missing: _timestamps(values, missing, t)
+    if pt.is_boolean(t):  # SQLite hands booleans back as integers
+        return lambda values, missing: pa.array(values, pa.uint8(), mask=missing).cast(t)
+    decode = None if pt.is_date32(t) else decoder(t)
+    if decode is None:
+        return lambda values, missing: pa.array(values, t, mask=missing)
+
+    def decoded(values: Any, missing: Any) -> pa.Array:
+        return pa.array([None if v is None else decode(v) for v in values], t, mask=missing)
+
+    return decoded
+
+
+def _timestamps(values: Any, missing: Any, t: pa.DataType) -> pa.Array:
+    array = pa.array(values, pa.timestamp("us", tz="UTC"), mask=missing)
+    return array if array.type == t else array.cast(t)
+
+
 def row_decoder(
     schema: pa.Schema, columns: list[str]
 ) -> Callable[[tuple[Any, ...]], dict[str, Any]]:

@@ -10,6 +10,7 @@ scalars are accepted, only lossless conversions are made (``numpy.int64(1)`` or
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,6 +40,30 @@ def conform_key_value(obj: str, column: str, kind: pa.DataType, value: Any) -> A
             expected=str(kind),
             received=type(value).__name__,
         ) from None
+
+
+def conform_keys(
+    obj: str, columns: Sequence[tuple[str, pa.DataType]], keys: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """``conform_key_value`` for every value of many keys (tuples in ``columns`` order,
+    each column a (name, type)). Values that already are what it would make of them (plain
+    ints in range, strs: the common keys) are checked a column at a time and kept."""
+    if all(_plain(kind, [key[i] for key in keys]) for i, (_, kind) in enumerate(columns)):
+        return list(keys)
+    return [
+        tuple(conform_key_value(obj, c, kind, v) for (c, kind), v in zip(columns, key, strict=True))
+        for key in keys
+    ]
+
+
+def _plain(kind: pa.DataType, values: list[Any]) -> bool:
+    types = set(map(type, values))
+    if pt.is_string(kind) or pt.is_large_string(kind):
+        return types <= {str}
+    if pt.is_integer(kind) and types <= {int}:
+        low, high = _bounds(kind)
+        return not values or (low <= min(values) and max(values) <= high)
+    return False
 
 
 def _convert(kind: pa.DataType, value: Any) -> Any:
@@ -86,14 +111,17 @@ def _integer(kind: pa.DataType, value: Any) -> int:
     if not isinstance(value, int | np.integer) and not (integral and value == int(value)):
         raise _Refused
     number = int(value)
-    bits = kind.bit_width
-    if pt.is_unsigned_integer(kind):
-        low, high = 0, 2**bits - 1
-    else:
-        low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    low, high = _bounds(kind)
     if not low <= number <= high:
         raise _Refused
     return number
+
+
+def _bounds(kind: pa.DataType) -> tuple[int, int]:
+    bits = kind.bit_width
+    if pt.is_unsigned_integer(kind):
+        return 0, 2**bits - 1
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
 def _floating(kind: pa.DataType, value: Any) -> float:

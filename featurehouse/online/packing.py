@@ -14,14 +14,14 @@ added is a prefix of today's layout: its missing columns read as None.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pt
 
-from featurehouse.online.codec import decoder, encode_column
+from featurehouse.online.codec import column_decoder, decoder, encode_column
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,6 +61,10 @@ class RowLayout:
         self._numpy_dtype = "".join(codes)
         self._size = struct.calcsize("<" + self._numpy_dtype)
         self._decoders = [decoder(schema.field(c).type) for c in self.fixed]
+        # the number of columns a blob of each prefix size holds
+        self._known = {size: i for i, size in enumerate(sorted(self._structs))}
+        self._column_decoders = [column_decoder(schema.field(c).type) for c in self.fixed]
+        self._record: np.dtype[np.void] | None = None  # numpy's view of a blob, made on first read
         self.variable_decoders = [decoder(schema.field(c).type) for c in self.variable]
 
     def pack(self, table: pa.Table) -> tuple[list[bytes], list[bytes | None]]:
@@ -98,6 +102,53 @@ class RowLayout:
             if decode is not None and values[i] is not None:
                 values[i] = decode(values[i])
         return values
+
+    def unpack_columns(
+        self, blobs: Sequence[bytes], nulls: Sequence[bytes | None], columns: Collection[str]
+    ) -> dict[str, pa.Array]:
+        """The fixed columns among ``columns`` of many rows, as Arrow arrays decoded at once:
+        null for nulls and for columns added after a row was written."""
+        import numpy as np
+
+        wanted = [(i, c) for i, c in enumerate(self.fixed) if c in columns]
+        if not wanted:
+            return {}
+        if self._record is None:
+            self._record = record_dtype(self._numpy_dtype)
+        full = set(map(len, blobs)) <= {self._size}  # the common case: no row to cut or pad
+        joined = b"".join(blobs if full else map(self._fit, blobs))
+        record = np.frombuffer(joined, dtype=self._record)
+        missing = None if full and not any(nulls) else self._missing(blobs, nulls)
+        return {
+            c: self._column_decoders[i](record[f"c{i}"], None if missing is None else missing[i])
+            for i, c in wanted
+        }
+
+    def _fit(self, blob: bytes) -> bytes:
+        """A blob cut or padded to today's size (padding reads as null: see ``_missing``)."""
+        return blob[: self._size].ljust(self._size, b"\0")
+
+    def _missing(self, blobs: Sequence[bytes], nulls: Sequence[bytes | None]) -> np.ndarray:
+        """Fixed columns x rows: True where a value is null or absent from a short blob."""
+        import numpy as np
+
+        width = len(self.fixed)
+        missing = np.zeros((width, len(blobs)), dtype=bool)
+        for row, bitmap in enumerate(nulls):
+            if bitmap:
+                bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")[:width]
+                missing[: len(bits), row] = bits.astype(bool)
+        for row, blob in enumerate(blobs):
+            if len(blob) < self._size:
+                missing[self._known[len(blob)] :, row] = True
+        return missing
+
+
+def record_dtype(codes: str) -> np.dtype[np.void]:
+    """The numpy structured type of a blob of these struct codes: fields c0, c1, ..."""
+    import numpy as np
+
+    return np.dtype([(f"c{i}", "<" + code) for i, code in enumerate(codes)])
 
 
 def _fixed_values(column: pa.ChunkedArray) -> np.ndarray:

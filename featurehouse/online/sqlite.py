@@ -8,6 +8,7 @@ insert itself; the blob keeps writes fast.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -22,8 +23,14 @@ import pyarrow.types as pt
 
 from featurehouse.common.sqlite_wal import use_wal
 from featurehouse.errors import BackendError
-from featurehouse.online.base import Key, Row, Versions, version_list
-from featurehouse.online.codec import decoder, encode_column, encode_key
+from featurehouse.online.base import Found, Key, Row, Versions, version_list
+from featurehouse.online.codec import (
+    ColumnDecoder,
+    column_decoder,
+    decoder,
+    encode_column,
+    encode_key,
+)
 from featurehouse.online.packing import RowLayout, row_assembler
 from featurehouse.types import OnlineTable
 
@@ -77,9 +84,16 @@ class _Prepared:
     upsert_latest: _Insert
     replace: _Insert
     select: str
-    select_many: str  # "... IN (VALUES", to be followed by "(?, ?), (?, ?))"
+    # "WITH keys(pos, k1, k2) AS (VALUES" and ") SELECT ... LEFT JOIN ... ORDER BY pos", to
+    # go around "(0, ?, ?), (1, ?, ?)": a row per key in key order, nulls where none is stored
+    select_many: tuple[str, str]
     delete: str
     lead_decoders: list[Callable[[Any], Any] | None]
+    encode_keys: bool  # False when every key column is stored as it is looked up
+    names: list[str]  # the schema's columns
+    # the leading and variable columns: where their values are in a read row, and their
+    # decoder to Arrow (the layout decodes the fixed ones)
+    column_plan: dict[str, tuple[int, ColumnDecoder]]
     assemble: Callable[[Sequence[Any], list[Any], Sequence[Any]], Row]
 
 
@@ -149,9 +163,12 @@ class SqliteOnlineStore:
             ),
             replace=_Insert(f"INSERT OR REPLACE INTO {name} ({cols})", "", len(stored)),
             select=f"SELECT {read} FROM {name} WHERE {key_match}",
-            select_many=f"SELECT {read} FROM {name} WHERE ({pk}) IN (VALUES",
+            select_many=_select_many(name, table.primary_key, [c for c in stored if c != VERSION]),
             delete=f"DELETE FROM {name} WHERE {key_match}",
             lead_decoders=[_sqlite_decoder(schema.field(c).type) for c in leading],
+            encode_keys=any(decoder(schema.field(c).type) for c in table.primary_key),
+            names=schema.names,
+            column_plan=_column_plan(schema, leading, layout),
             assemble=row_assembler(schema.names, layout, leading),
         )
 
@@ -215,34 +232,51 @@ class SqliteOnlineStore:
 
     def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
         prepared = self._table(table)
-        encoded = [encode_key(k) for k in keys]
+        found = self._fetch(prepared, keys)
+        return [None if values is None else self._decode(prepared, values) for values in found]
+
+    def read_table(
+        self, table: OnlineTable, keys: Sequence[Key], columns: Sequence[str] | None = None
+    ) -> tuple[pa.Table, Found]:
+        import numpy as np
+
+        prepared = self._table(table)
+        stored = self._fetch(prepared, keys)
+        found = np.fromiter((row is not None for row in stored), dtype=bool, count=len(stored))
+        names = prepared.names if columns is None else list(columns)
+        rows = self._columns(prepared, [row for row in stored if row is not None], names)
+        if rows.num_rows < len(stored):  # keys with no row: rows of nulls in their places
+            positions = np.cumsum(found) - 1
+            rows = rows.take(pa.array(positions, mask=~found))
+        return rows, found
+
+    def _fetch(self, prepared: _Prepared, keys: Sequence[Key]) -> list[tuple[Any, ...] | None]:
+        """The stored values of each key's row, in key order; None for a key with no row."""
+        encoded = [encode_key(k) for k in keys] if prepared.encode_keys else list(keys)
         try:
             with self._lock:
                 cursor = self._conn.cursor()
                 if len(encoded) == 1:  # the hot path of online serving
-                    found = [cursor.execute(prepared.select, encoded[0]).fetchone()]
-                else:
-                    found = self._read_many(cursor, prepared, encoded)
+                    return [cursor.execute(prepared.select, encoded[0]).fetchone()]
+                return self._read_many(cursor, prepared, encoded)
         except sqlite3.Error as exc:
             raise BackendError(
                 f"online store (sqlite) read failed: {exc}", obj="online store", retryable=True
             ) from exc
-        return [None if values is None else self._decode(prepared, values) for values in found]
 
     def _read_many(
         self, cursor: sqlite3.Cursor, prepared: _Prepared, keys: list[Key]
     ) -> list[tuple[Any, ...] | None]:
-        """One query per chunk of keys (``(k1, k2) IN (VALUES ...)``), answers in key order."""
+        """One query per chunk of keys (a LEFT JOIN from the keys), answers in key order."""
         width = len(prepared.leading) - 1
         per = max(1, MAX_PARAMETERS // width // 2)
-        by_key: dict[Key, tuple[Any, ...]] = {}
+        head, tail = prepared.select_many
+        found: list[tuple[Any, ...]] = []
         for start in range(0, len(keys), per):
             chunk = keys[start : start + per]
-            values = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(chunk))
-            sql = f"{prepared.select_many} {values})"
-            for row in cursor.execute(sql, [v for key in chunk for v in key]):
-                by_key[tuple(row[:width])] = row
-        return [by_key.get(key) for key in keys]
+            sql = f"{head} {_key_rows(len(chunk), width)} {tail}"
+            found.extend(cursor.execute(sql, [v for key in chunk for v in key]).fetchall())
+        return [None if row[0] is None else row for row in found]  # a key column is never null
 
     @staticmethod
     def _decode(prepared: _Prepared, found: tuple[Any, ...]) -> Row:
@@ -257,6 +291,19 @@ class SqliteOnlineStore:
             for v, d in zip(found[width + 2 :], prepared.layout.variable_decoders, strict=True)
         ]
         return prepared.assemble(lead, fixed, variable)
+
+    @staticmethod
+    def _columns(prepared: _Prepared, found: list[tuple[Any, ...]], names: list[str]) -> pa.Table:
+        """Rows of stored values as an Arrow table of ``names``, a column at a time."""
+        width = len(prepared.leading)
+        count = width + 2 + len(prepared.layout.variable)
+        stored = list(zip(*found, strict=True)) if found else [()] * count
+        arrays = prepared.layout.unpack_columns(stored[width], stored[width + 1], set(names))
+        for name in names:
+            if name not in arrays:
+                at, decode = prepared.column_plan[name]
+                arrays[name] = decode(stored[at], None)
+        return pa.Table.from_arrays([arrays[c] for c in names], names=names)
 
     def delete(self, table: OnlineTable, keys: Sequence[Key]) -> None:
         prepared = self._table(table)
@@ -302,6 +349,36 @@ class SqliteOnlineStore:
 
 def _table_name(table: OnlineTable) -> str:
     return "fg_" + table.name
+
+
+def _select_many(name: str, primary_key: Sequence[str], read: list[str]) -> tuple[str, str]:
+    """The two halves of ``_Prepared.select_many`` (see there)."""
+    keys = [f"_fh_k{i}" for i in range(len(primary_key))]
+    match = " AND ".join(
+        f"{name}.{_quote(c)} = _fh_keys.{k}" for c, k in zip(primary_key, keys, strict=True)
+    )
+    columns = ", ".join(f"{name}.{_quote(c)}" for c in read)
+    return (
+        f"WITH _fh_keys(_fh_pos, {', '.join(keys)}) AS (VALUES",
+        f") SELECT {columns} FROM _fh_keys LEFT JOIN {name} ON {match} ORDER BY _fh_keys._fh_pos",
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _key_rows(count: int, width: int) -> str:
+    """``(0, ?, ?), (1, ?, ?), ...``: ``count`` keys of ``width`` values and their positions."""
+    marks = ", ?" * width
+    return ", ".join(f"({i}{marks})" for i in range(count))
+
+
+def _column_plan(
+    schema: pa.Schema, leading: list[str], layout: RowLayout
+) -> dict[str, tuple[int, ColumnDecoder]]:
+    """For ``_columns``: the place of each leading and variable column in a read row (the
+    leading columns, the blob and its nulls, then the variable columns) and its decoder."""
+    places = {c: i for i, c in enumerate(leading)}
+    places.update({c: len(leading) + 2 + i for i, c in enumerate(layout.variable)})
+    return {c: (at, column_decoder(schema.field(c).type)) for c, at in places.items()}
 
 
 def _sqlite_decoder(t: pa.DataType) -> Callable[[Any], Any] | None:

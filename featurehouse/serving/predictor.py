@@ -20,7 +20,6 @@ from featurehouse.models.flavors import Flavor, ModelInput, by_name
 from featurehouse.transforms.apply import VectorTransform, output_names
 
 if TYPE_CHECKING:
-    from featurehouse.core.feature_group import FeatureGroup
     from featurehouse.core.feature_view import FeatureView
     from featurehouse.models.deployments import Deployment
     from featurehouse.models.platform import Platform
@@ -65,7 +64,6 @@ class Predictor:
         self._lock = threading.Lock()
         self._deployments: dict[str, tuple[float, Deployment]] = {}
         self._views: dict[tuple[str, int], FeatureView] = {}
-        self._roots: dict[str, tuple[float, FeatureGroup]] = {}
         self._models: dict[tuple[str, int], _Loaded] = {}
         self._broken: set[tuple[str, int]] = set()  # model versions that failed to load
 
@@ -138,18 +136,6 @@ class Predictor:
             if any((s.model, s.version) in self._broken for s in self.deployment(name).models)
         )
 
-    def found(self, view: FeatureView, entities: Sequence[Mapping[str, Any]]) -> list[bool]:
-        """Whether each entity is in the online store: its view's first feature group (whose
-        key the entities are) has a row for it, within the group's ttl."""
-        now = time.monotonic()
-        cached = self._roots.get(view.label)
-        if cached is None or now - cached[0] > REFRESH_SECONDS:  # it may have got data since
-            root = view.query.root
-            cached = (now, self._store.get_feature_group(root.group, root.version))
-            self._roots[view.label] = cached
-        rows = cached[1].get_online([{k: e[k] for k in view.keys} for e in entities])
-        return [row is not None for row in rows]
-
     def predict(
         self,
         name: str,
@@ -171,10 +157,10 @@ class Predictor:
                     expected=len(entities),
                     received=len(requests),
                 )
-        found = self.found(view, entities)
+        # one read: the vectors, and whether each entity is in the online store
+        raw, found = view.get_feature_vector_list_found(entities, requests)
         if deployment.missing_entities == "refuse" and not all(found):
             refuse_missing(name, entities, found)
-        raw = view.get_feature_vector_list(entities, requests)
         results: list[Prediction] = [None] * len(entities)  # type: ignore[list-item]
         groups: dict[tuple[str, int], list[int]] = {}
         for i, entity in enumerate(entities):

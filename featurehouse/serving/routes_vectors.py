@@ -58,7 +58,7 @@ def _vectors(state: ServiceState, name: str, body: VectorsBody) -> Response:
             expected=len(body.entities),
             received=len(body.request),
         )
-    vectors = view.get_feature_vector_list(
+    vectors, found = view.get_feature_vector_list_found(
         body.entities, body.request, transformed=body.transformed
     )
     names = list(vectors[0]) if vectors else view.feature_vector_names(body.transformed)
@@ -72,6 +72,6 @@ def _vectors(state: ServiceState, name: str, body: VectorsBody) -> Response:
             "version": view.version,
             "features": names,
             "vectors": rows,
-            "found": state.predictor.found(view, body.entities),
+            "found": found,
         }
     )

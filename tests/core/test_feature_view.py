@@ -183,6 +183,52 @@ def test_online_vectors_follow_the_view_order_and_match_offline(fv: fh.FeatureVi
     assert online.to_pylist() == offline.select(online.column_names).to_pylist()
 
 
+def test_many_vectors_are_the_single_vectors_by_position(fv: fh.FeatureView) -> None:
+    """Read column by column: unknown entities (whose later group's key is then null too)
+    give nulls, repeated ones their vector again, in the order asked, in the view's types."""
+    entities = [{"cc_num": k} for k in [3, 1, 2, 1, 4]]
+    table = fv.get_feature_vectors(entities).to_arrow()
+    assert table.schema.types == [pa.int64(), *(fv.feature_types[f] for f in fv.features)]
+    assert table.to_pylist() == [{**e, **fv.get_feature_vector(e)} for e in entities]
+    assert table.column("m_risk").to_pylist() == [None, 0.9, 0.1, 0.9, None]
+    vectors, found = fv.get_feature_vector_list_found(entities)
+    assert found == [False, True, True, True, False]
+    assert vectors == [fv.get_feature_vector(e) for e in entities]
+    empty = fv.get_feature_vectors([]).to_arrow()
+    assert (empty.num_rows, empty.column_names) == (0, ["cc_num", *fv.features])
+
+
+def test_online_ttl_hides_rows_that_are_too_old(fs: fh.FeatureStore) -> None:
+    now = datetime.now(UTC)
+    users = fs.create_feature_group(
+        "users", primary_key=["user"], event_time="ts", ttl=timedelta(hours=1), online=True
+    )
+    clicks = fs.create_feature_group(
+        "clicks", primary_key=["user"], event_time="ts", ttl=timedelta(hours=1), online=True
+    )
+    users.insert(
+        [
+            {"user": u, "ts": now - timedelta(hours=h), "plan": "p"}
+            for u, h in [(1, 0), (2, 3), (3, 0)]
+        ]
+    )
+    clicks.insert(
+        [{"user": u, "ts": now - timedelta(hours=h), "n": u} for u, h in [(1, 3), (2, 0), (3, 0)]]
+    )
+    view = fs.create_feature_view(
+        "recent", query=users.select(["plan"]).join(clicks.select(["n"]), on="user")
+    )
+    entities = [{"user": u} for u in [1, 2, 3]]
+    expected = [
+        {"user": 1, "plan": "p", "n": None},
+        {"user": 2, "plan": None, "n": 2},
+        {"user": 3, "plan": "p", "n": 3},
+    ]
+    assert view.get_feature_vectors(entities).to_pylist() == expected
+    assert [{**e, **view.get_feature_vector(e)} for e in entities] == expected
+    assert view.get_feature_vector_list_found(entities)[1] == [True, False, True]
+
+
 def test_batch_data_is_the_latest_per_entity_as_of_end(fv: fh.FeatureView) -> None:
     rows = fv.batch_data(start=at(0), end=at(4)).to_pandas().sort_values("cc_num")
     assert rows["cc_num"].tolist() == [1, 2]

@@ -169,6 +169,22 @@ def test_transformed_vectors_need_an_explicit_binding(
     assert one["credit_limit"] != two["credit_limit"]  # other statistics, same raw value
 
 
+def test_many_vectors_are_the_single_vectors_with_their_requests(view: fh.FeatureView) -> None:
+    """Read column by column, the on-demand features take each entity's own request; an
+    unknown entity computes them from nulls."""
+    entities = [{"cc_num": k} for k in [3, ENTITIES + 1, 1, 3]]
+    requests = [{"amount": a} for a in [100.0, 200.0, 3_000.0, 400.0]]
+    table = view.get_feature_vectors(entities, request=requests).to_arrow()
+    assert table.schema.types == [pa.int64(), *(view.feature_types[f] for f in view.features)]
+    for entity, request, row in zip(entities, requests, table.to_pylist(), strict=True):
+        one = view.get_feature_vector(entity, request=request)
+        del one["hour_of_day"], row["hour_of_day"]  # "now" may turn an hour between the calls
+        assert row == {**entity, **one}
+    rows = table.to_pylist()
+    assert rows[0]["amount_vs_limit"] != rows[3]["amount_vs_limit"]  # each its own request
+    assert rows[1]["credit_limit"] is None and rows[1]["amount_vs_limit"] is None
+
+
 def test_online_and_offline_agree_after_every_transformation(view: fh.FeatureView) -> None:
     """The skew test: a few thousand entities, served online and computed offline."""
     td = view.create_training_dataset(

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from featurehouse.errors import BackendError
-from featurehouse.online.base import OnlineStore, open_online_store
+from featurehouse.online.base import OnlineStore, open_online_store, read_table
 from featurehouse.online.keys import conform_key_value
 from featurehouse.types import OnlineTable
 
@@ -112,6 +112,10 @@ def test_write_then_read_every_type(store: OnlineStore) -> None:
     assert first is not None
     assert type(first["active"]) is bool
     assert first["ts"].utcoffset() == timedelta(0)
+    got, found = read_table(store, table, [(2,), (1,)])
+    assert got.schema.types == schema.types
+    assert got.to_pylist() == list(reversed(store.read(table, [(1,), (2,)])))
+    assert found.tolist() == [True, True]
 
 
 def test_unknown_keys_read_as_none(store: OnlineStore) -> None:
@@ -238,6 +242,78 @@ def test_drop_removes_only_its_table(store: OnlineStore) -> None:
     store.drop(other)
     store.drop(other)  # dropping nothing is fine
     assert amounts(store, other, [1]) == [None]
+
+
+def test_read_table_answers_in_key_order(store: OnlineStore) -> None:
+    """A row per key, as asked: missing keys give nulls, repeated keys their row again."""
+    store.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0), (2, at(1), None), (3, at(2), 3.0)))
+    got, found = read_table(store, TABLE, [(9,), (3,), (1,), (3,), (2,), (8,)])
+    assert found.dtype == bool
+    assert found.tolist() == [False, True, True, True, True, False]
+    empty = {"id": None, "ts": None, "amount": None}
+    assert got.to_pylist() == [
+        empty,
+        {"id": 3, "ts": at(2), "amount": 3.0},
+        {"id": 1, "ts": at(0), "amount": 1.0},
+        {"id": 3, "ts": at(2), "amount": 3.0},
+        {"id": 2, "ts": at(1), "amount": None},
+        empty,
+    ]
+    assert got.schema.types == SCHEMA.types
+
+
+def test_read_table_of_no_keys_or_no_rows(store: OnlineStore) -> None:
+    got, found = read_table(store, TABLE, [])
+    assert (got.num_rows, got.column_names, got.schema.types) == (0, SCHEMA.names, SCHEMA.types)
+    assert found.tolist() == []
+    got, found = read_table(store, TABLE, [(1,), (2,)])  # a table never written
+    assert got.to_pylist() == [{"id": None, "ts": None, "amount": None}] * 2
+    assert found.tolist() == [False, False]
+
+
+def test_read_table_reads_rows_of_every_schema_age(store: OnlineStore) -> None:
+    """Rows written before columns were added (a shorter blob, fixed and variable columns
+    missing) read them as null beside newer rows; a reader that knows fewer columns reads
+    its own."""
+    store.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0), (2, at(0), None)))
+    grown = OnlineTable(
+        TABLE.name,
+        SCHEMA.append(pa.field("n", pa.int32()))
+        .append(pa.field("tier", pa.string()))
+        .append(pa.field("on", pa.bool_())),
+        TABLE.primary_key,
+        "ts",
+    )
+    store.write_latest(
+        grown, rows(grown, (3, at(0), 3.0, 7, "gold", False), (4, at(0), 4.0, None, None, True))
+    )
+    got, found = read_table(store, grown, [(1,), (3,), (2,), (4,)])
+    assert found.tolist() == [True] * 4
+    assert got.to_pylist() == [
+        {"id": 1, "ts": at(0), "amount": 1.0, "n": None, "tier": None, "on": None},
+        {"id": 3, "ts": at(0), "amount": 3.0, "n": 7, "tier": "gold", "on": False},
+        {"id": 2, "ts": at(0), "amount": None, "n": None, "tier": None, "on": None},
+        {"id": 4, "ts": at(0), "amount": 4.0, "n": None, "tier": None, "on": True},
+    ]
+    assert got.schema.types == grown.schema.types
+    some, _ = read_table(store, grown, [(3,), (1,)], ["on", "amount"])
+    assert some.to_pylist() == [{"on": False, "amount": 3.0}, {"on": None, "amount": 1.0}]
+    old, _ = read_table(store, TABLE, [(4,), (1,)])
+    assert old.to_pylist() == [
+        {"id": 4, "ts": at(0), "amount": 4.0},
+        {"id": 1, "ts": at(0), "amount": 1.0},
+    ]
+
+
+def test_read_table_with_keys_of_time_types(store: OnlineStore) -> None:
+    schema = pa.schema([("day", pa.date32()), ("at", TS), ("ts", TS), ("flag", pa.bool_())])
+    table = OnlineTable("timed_v1", schema, ("day", "at"), "ts")
+    moment = datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    store.write_latest(table, rows(table, (date(1900, 1, 1), moment, at(0), True)))
+    got, found = read_table(store, table, [(date(1900, 1, 2), moment), (date(1900, 1, 1), moment)])
+    assert found.tolist() == [False, True]
+    assert got.to_pylist()[1] == {"day": date(1900, 1, 1), "at": moment, "ts": at(0), "flag": True}
+    assert got.schema.types == schema.types
 
 
 def test_schema_growth_adds_columns_at_the_end(store: OnlineStore) -> None:
@@ -441,6 +517,14 @@ def test_every_accepted_type_reads_back_as_offline_holds_it(
     found = store.read(EVERY_TYPE_TABLE, [(i,) for i in range(len(values))])
     expected = batch.to_pylist()  # what the offline store gives back for these rows
     assert all(_same(f, e) for f, e in zip(found, expected, strict=True)), (found, expected)
+    # columnar: every row again, in reverse, beside a key with no row
+    keys = [(i,) for i in reversed(range(len(values)))] + [(len(values),)]
+    table, present = read_table(store, EVERY_TYPE_TABLE, keys)
+    assert table.schema.types == EVERY_TYPE.types
+    assert present.tolist() == [True] * len(values) + [False]
+    got = table.to_pylist()
+    assert got[-1] == dict.fromkeys(EVERY_TYPE.names)
+    assert all(_same(g, e) for g, e in zip(got, reversed(expected), strict=False)), (got, expected)
     store.drop(EVERY_TYPE_TABLE)
 
 

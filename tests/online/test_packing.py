@@ -78,3 +78,41 @@ def test_timestamps_keep_microseconds() -> None:
     assert roundtrip(RowLayout(schema, ["t"]), pa.table({"t": [value]}, schema=schema)) == [
         {"t": value}
     ]
+
+
+def unpacked_columns(layout: RowLayout, blobs: list[bytes], nulls: list[bytes | None]) -> pa.Table:
+    return pa.table(layout.unpack_columns(blobs, nulls, layout.fixed))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ROW, min_size=0, max_size=20))
+def test_unpacking_columns_gives_the_fixed_columns_written(rows: list[dict[str, object]]) -> None:
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    layout = RowLayout(SCHEMA, SCHEMA.names)
+    blobs, nulls = layout.pack(table)
+    assert unpacked_columns(layout, blobs, nulls).equals(table.select(layout.fixed))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), ROW), min_size=1, max_size=12))
+def test_unpacking_columns_reads_blobs_of_every_schema_age(
+    rows: list[tuple[int, dict[str, object]]],
+) -> None:
+    """Rows written when the schema had fewer fixed columns (a prefix: the rest null), and
+    by a process that knows more (cut), read together as row by row."""
+    fixed = ["b", "i8", "i32", "i64", "f32", "f64", "ts", "d"]
+    ages = [pa.schema([SCHEMA.field(c) for c in fixed[:n]]) for n in (3, 6, 8)]
+    blobs: list[bytes] = []
+    nulls: list[bytes | None] = []
+    for age, row in rows:
+        schema = ages[age]
+        written = RowLayout(schema, schema.names).pack(pa.Table.from_pylist([row], schema=schema))
+        blobs.append(written[0][0])
+        nulls.append(written[1][0])
+    reader = ages[1]
+    layout = RowLayout(reader, reader.names)
+    by_rows = [
+        dict(zip(reader.names, layout.unpack(b, n), strict=True))
+        for b, n in zip(blobs, nulls, strict=True)
+    ]
+    assert unpacked_columns(layout, blobs, nulls).to_pylist() == by_rows

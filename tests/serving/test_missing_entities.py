@@ -57,3 +57,21 @@ def test_a_deployment_can_refuse_entities_not_found(
         fs.deploy("fraud", version=1, missing_entities="skip")
     assert raised.value.column == "missing_entities"
     assert len(fs.deployments.history("fraud")) == 5  # the refused change wrote nothing
+
+
+def test_a_prediction_reads_each_feature_group_once(
+    fs: fh.FeatureStore, deployed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether an entity was found comes from the read of its vector, not a second one."""
+    online = fs._services.online
+    reads: list[str] = []
+    read = online.read
+
+    def counted(table: Any, keys: Any) -> Any:
+        reads.append(table.name)
+        return read(table, keys)
+
+    monkeypatch.setattr(online, "read", counted)
+    predictions = Predictor(fs).predict("fraud", [KNOWN, UNKNOWN])
+    assert [p.found for p in predictions] == [True, False]
+    assert reads and len(reads) == len(set(reads))
