@@ -96,7 +96,7 @@ class RowLayout:
         nulls = None
         for i, name in enumerate(self.fixed):
             column = table.column(name)
-            record[f"c{i}"] = _fixed_values(column)
+            record[f"c{i}"] = fixed_values(column)
             if column.null_count:
                 if nulls is None:
                     nulls = np.zeros((table.num_rows, len(self.fixed)), dtype=bool)
@@ -122,7 +122,8 @@ class RowLayout:
         return values
 
 
-def _fixed_values(column: pa.ChunkedArray) -> np.ndarray:
+def fixed_values(column: pa.ChunkedArray) -> np.ndarray:
+    """A fixed-width column as numpy (timestamps as µs, dates as days, nulls as zeros)."""
     t = column.type
     if pa.types.is_timestamp(t):
         column = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
@@ -140,17 +141,19 @@ def _null_bitmaps(n: int, nulls: np.ndarray | None) -> list[bytes | None]:
         return [None] * n
     import numpy as np
 
-    bitmaps: list[Any] = null_bitmaps(nulls).tolist()
+    packed = null_bitmaps(nulls)
+    bitmaps: list[Any] = packed.view(np.dtype(("V", packed.shape[1]))).ravel().tolist()
     has_null: list[Any] = np.any(nulls, axis=1).tolist()
     return [b if flag else None for b, flag in zip(bitmaps, has_null, strict=True)]
 
 
 def null_bitmaps(nulls: np.ndarray) -> np.ndarray:
-    """The null matrix (rows x fixed columns) as one bitmap per row (bit i: column i)."""
+    """The null matrix (rows x fixed columns) as bitmaps, one row of bytes per row: bit i
+    (little-endian bit order) says whether fixed column i is null."""
     import numpy as np
 
-    packed = np.packbits(nulls, axis=1, bitorder="little")
-    return packed.view(np.dtype(("V", packed.shape[1]))).ravel()
+    packed: np.ndarray = np.packbits(nulls, axis=1, bitorder="little")
+    return packed
 
 
 def _set_bits(bitmap: bytes) -> list[int]:
