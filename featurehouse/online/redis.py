@@ -295,9 +295,7 @@ class RedisOnlineStore:
     def _chunks(self, table: OnlineTable, rows: pa.Table, versions: Versions) -> Iterator[_Chunk]:
         """(row keys, values) of the rows, SCRIPT_KEYS at a time, encoded for the wire."""
         prepared = self._table(table)
-        stamps: int | list[int] = versions
-        if not isinstance(versions, int):
-            stamps = version_list(versions, rows.num_rows)
+        stamps = versions if isinstance(versions, int) else version_list(versions, rows.num_rows)
         for start in range(0, rows.num_rows, ROUND_ROWS):
             part = rows.slice(start, ROUND_ROWS)
             part_stamps = stamps if isinstance(stamps, int) else stamps[start : start + ROUND_ROWS]
