@@ -3,7 +3,8 @@
 Writing many columns per row costs a binding per column in SQLite; packing every
 fixed-width feature (numbers, booleans, timestamps, dates) into one blob with
 numpy is vectorized and leaves one binding. Variable-width features (strings,
-binary, decimals, nested values) stay as their own values.
+binary, decimals, nested values) stay as their own values. The Redis store packs the
+same blob into its values (``fields`` and ``fill`` let it add its own header fields).
 
 A row's blob is the little-endian C struct of its fixed columns in schema order;
 a separate null bitmap (None when the row has no null, the common case) marks the
