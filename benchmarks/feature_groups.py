@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> None:
         "--online-rows", type=int, default=1_000_000, help="rows of the online write"
     )
     parser.add_argument("--quick", action="store_true", help=f"every size divided by {QUICK}")
+    parser.add_argument(
+        "--only-online-write", action="store_true", help="run case 4 (online write) alone"
+    )
     parser.add_argument("--no-redis", action="store_true", help="skip Redis even if reachable")
     parser.add_argument("--data-dir", help="where the temporary data goes (default: system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
@@ -46,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         redis=False if args.no_redis else None,
         data_dir=args.data_dir,
         keep=args.keep,
+        only_online_write=args.only_online_write,
         log=lambda message: print(f"[{time.perf_counter() - started:7.1f}s] {message}", flush=True),
     )
     report(results)

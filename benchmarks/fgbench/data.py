@@ -82,6 +82,12 @@ def make_data(
     rng = np.random.default_rng(SEED + 3)
     keys = rng.choice(lookup_table.column("id").to_numpy(), size=lookups)
     write_table(pa.table({"id": keys}), root / "keys.arrow")
+    make_online_write_data(root, online_rows)
+    return {}
+
+
+def make_online_write_data(root: Path, online_rows: int) -> Result:
+    """The input of the online write (case 4) alone."""
     write_table(make_events(online_rows, seed=SEED + 4), root / "online.arrow")
     return {}
 

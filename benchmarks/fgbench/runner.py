@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from .data import make_data
+from .data import make_data, make_online_write_data
 from .measure import Result, isolated, scratch_dir
 from .offline import insert_bare, insert_featurehouse, upsert_bare, upsert_featurehouse
 from .online import (
@@ -18,6 +18,7 @@ from .online import (
     lookup_featurehouse,
     redis_reachable,
     write_bare_redis,
+    write_bare_redis_binary,
     write_bare_sqlite,
     write_latest_featurehouse,
     write_latest_redis,
@@ -35,10 +36,12 @@ def run(
     data_dir: str | Path | None = None,
     keep: bool = False,
     log: Callable[[str], None] = lambda _: None,
+    only_online_write: bool = False,
 ) -> Result:
     """Run every case and return the results: ``{case: {contender: {metric: value}}}``.
 
     ``redis=None`` measures Redis when it answers on 127.0.0.1:6379.
+    ``only_online_write`` runs case 4 alone (its data only).
     """
     warmup = min(2_000, max(10, lookups // 10)) if warmup is None else warmup
     redis = redis_reachable() if redis is None else redis
@@ -57,6 +60,11 @@ def run(
         }
     }
     try:
+        if only_online_write:
+            log(f"generating the online-write data under {root}")
+            isolated(make_online_write_data, root, online_rows)
+            results["online_write"] = _online_write(root, online_rows, redis, log)
+            return results
         log(f"generating data under {root}")
         isolated(make_data, root, rows, upsert_rows, online_keys, warmup + lookups, online_rows)
         fh_project = root / "fh"
@@ -93,26 +101,32 @@ def run(
         }
         results["lookup"] = lookup
 
-        log(f"4/4 online write, {online_rows:,} rows")
-        data = root / "online.arrow"
-        write = {
-            "write_latest": isolated(write_latest_featurehouse, data, root / "write_a"),
-            "insert_online": isolated(insert_online_featurehouse, data, root / "write_b"),
-            "bare": isolated(write_bare_sqlite, data, root / "write_c.db"),
-        }
-        if redis:
-            prefix = f"fhbench:{uuid.uuid4().hex[:12]}:"
-            try:
-                log("4/4 online write: redis")
-                write["redis"] = isolated(write_latest_redis, data, prefix + "fh:")
-                drop_redis(prefix)
-                write["redis_bare"] = isolated(write_bare_redis, data, prefix + "bare:")
-            finally:
-                drop_redis(prefix)
-        else:
-            write["redis"] = {"skipped": "Redis is not reachable on 127.0.0.1:6379"}
-        results["online_write"] = write
+        results["online_write"] = _online_write(root, online_rows, redis, log)
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
     return results
+
+
+def _online_write(root: Path, online_rows: int, redis: bool, log: Callable[[str], None]) -> Result:
+    log(f"4/4 online write, {online_rows:,} rows")
+    data = root / "online.arrow"
+    write = {
+        "write_latest": isolated(write_latest_featurehouse, data, root / "write_a"),
+        "insert_online": isolated(insert_online_featurehouse, data, root / "write_b"),
+        "bare": isolated(write_bare_sqlite, data, root / "write_c.db"),
+    }
+    if redis:
+        prefix = f"fhbench:{uuid.uuid4().hex[:12]}:"
+        try:
+            log("4/4 online write: redis")
+            write["redis"] = isolated(write_latest_redis, data, prefix + "fh:")
+            drop_redis(prefix)
+            write["redis_bare"] = isolated(write_bare_redis, data, prefix + "bare:")
+            drop_redis(prefix)
+            write["redis_bare_binary"] = isolated(write_bare_redis_binary, data, prefix + "bin:")
+        finally:
+            drop_redis(prefix)
+    else:
+        write["redis"] = {"skipped": "Redis is not reachable on 127.0.0.1:6379"}
+    return write

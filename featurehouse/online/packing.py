@@ -3,7 +3,8 @@
 Writing many columns per row costs a binding per column in SQLite; packing every
 fixed-width feature (numbers, booleans, timestamps, dates) into one blob with
 numpy is vectorized and leaves one binding. Variable-width features (strings,
-binary, decimals, nested values) stay as their own values.
+binary, decimals, nested values) stay as their own values. The Redis store packs the
+same blob into its values (``fields`` and ``fill`` let it add its own header fields).
 
 A row's blob is the little-endian C struct of its fixed columns in schema order;
 a separate null bitmap (None when the row has no null, the common case) marks the
@@ -67,23 +68,45 @@ class RowLayout:
         self._record: np.dtype[np.void] | None = None  # numpy's view of a blob, made on first read
         self.variable_decoders = [decoder(schema.field(c).type) for c in self.variable]
 
-    def pack(self, table: pa.Table) -> tuple[list[bytes], list[bytes | None]]:
-        """Per row: the blob of fixed columns, and its null bitmap (None: no nulls)."""
+    def pack(
+        self, table: pa.Table, order: np.ndarray | None = None
+    ) -> tuple[list[bytes], list[bytes | None]]:
+        """Per row: the blob of fixed columns, and its null bitmap (None: no nulls).
+
+        ``order`` (row positions) reorders the rows after packing, cheaper than taking
+        them from the Arrow table first."""
         import numpy as np
 
         n = table.num_rows
         if not self.fixed:
             return [b""] * n, [None] * n
-        dtype = np.dtype([(f"c{i}", "<" + code) for i, code in enumerate(self._numpy_dtype)])
+        dtype = np.dtype(self.fields())
         record = np.empty(n, dtype=dtype)
-        null_rows: list[tuple[int, np.ndarray]] = []
+        nulls = self.fill(record, table)
+        if order is not None:
+            record = record[order]
+            nulls = None if nulls is None else nulls[order]
+        blobs: list[bytes] = record.view(np.dtype(("V", dtype.itemsize))).tolist()
+        return blobs, _null_bitmaps(n, nulls)
+
+    def fields(self) -> list[tuple[str, str]]:
+        """The numpy fields of the blob: one per fixed column, little-endian, packed."""
+        return [(f"c{i}", "<" + code) for i, code in enumerate(self._numpy_dtype)]
+
+    def fill(self, record: np.ndarray, table: pa.Table) -> np.ndarray | None:
+        """Write the fixed columns of ``table`` into the ``fields()`` of ``record`` (nulls as
+        zeros); return the null matrix (rows x fixed columns), or None when there is no null."""
+        import numpy as np
+
+        nulls = None
         for i, name in enumerate(self.fixed):
             column = table.column(name)
-            record[f"c{i}"] = _fixed_values(column)
+            record[f"c{i}"] = fixed_values(column)
             if column.null_count:
-                null_rows.append((i, column.is_null().to_numpy(zero_copy_only=False)))
-        blobs: list[bytes] = record.view(np.dtype(("V", dtype.itemsize))).tolist()
-        return blobs, _null_bitmaps(n, len(self.fixed), null_rows)
+                if nulls is None:
+                    nulls = np.zeros((table.num_rows, len(self.fixed)), dtype=bool)
+                nulls[:, i] = column.is_null().to_numpy(zero_copy_only=False)
+        return nulls
 
     def variable_values(self, table: pa.Table) -> list[list[Any]]:
         return [encode_column(table.column(c)) for c in self.variable]
@@ -151,7 +174,8 @@ def record_dtype(codes: str) -> np.dtype[np.void]:
     return np.dtype([(f"c{i}", "<" + code) for i, code in enumerate(codes)])
 
 
-def _fixed_values(column: pa.ChunkedArray) -> np.ndarray:
+def fixed_values(column: pa.ChunkedArray) -> np.ndarray:
+    """A fixed-width column as numpy (timestamps as µs, dates as days, nulls as zeros)."""
     t = column.type
     if pa.types.is_timestamp(t):
         column = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
@@ -163,20 +187,25 @@ def _fixed_values(column: pa.ChunkedArray) -> np.ndarray:
     return values
 
 
-def _null_bitmaps(
-    n: int, width: int, null_rows: list[tuple[int, np.ndarray]]
-) -> list[bytes | None]:
-    if not null_rows:
+def _null_bitmaps(n: int, nulls: np.ndarray | None) -> list[bytes | None]:
+    """Per row of the null matrix: its bitmap, or None when the row has no null."""
+    if nulls is None:
         return [None] * n
     import numpy as np
 
-    matrix = np.zeros((n, width), dtype=bool)
-    for i, is_null in null_rows:
-        matrix[:, i] = is_null
-    packed = np.packbits(matrix, axis=1, bitorder="little")
+    packed = null_bitmaps(nulls)
     bitmaps: list[Any] = packed.view(np.dtype(("V", packed.shape[1]))).ravel().tolist()
-    has_null: list[Any] = np.any(matrix, axis=1).tolist()
+    has_null: list[Any] = np.any(nulls, axis=1).tolist()
     return [b if flag else None for b, flag in zip(bitmaps, has_null, strict=True)]
+
+
+def null_bitmaps(nulls: np.ndarray) -> np.ndarray:
+    """The null matrix (rows x fixed columns) as bitmaps, one row of bytes per row: bit i
+    (little-endian bit order) says whether fixed column i is null."""
+    import numpy as np
+
+    packed: np.ndarray = np.packbits(nulls, axis=1, bitorder="little")
+    return packed
 
 
 def _set_bits(bitmap: bytes) -> list[int]:

@@ -13,7 +13,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +57,23 @@ def _sql_type(t: pa.DataType) -> str:
 
 @dataclass(frozen=True)
 class _Insert:
-    """An INSERT of any number of rows: ``head VALUES (?, ...), ... tail``."""
+    """An INSERT of any number of rows: ``head VALUES row, row, ... tail``."""
 
     head: str
     tail: str
-    width: int
 
-    def sql(self, rows: int) -> str:
-        one = "(" + ", ".join("?" * self.width) + ")"
-        return f"{self.head} VALUES {', '.join([one] * rows)} {self.tail}"
+    def sql(self, row: str, rows: int) -> str:
+        return f"{self.head} VALUES {', '.join([row] * rows)} {self.tail}"
+
+
+@dataclass
+class _Batch:
+    """Rows ready for an INSERT: the VALUES of one row (``?`` for each parameter, literals
+    for values that every row shares) and every row's parameters, one flat list."""
+
+    row: str
+    width: int  # parameters per row
+    parameters: list[Any]
 
     @property
     def rows_per_statement(self) -> int:
@@ -116,7 +123,9 @@ class SqliteOnlineStore:
 
     def _table(self, table: OnlineTable) -> _Prepared:
         cached = self._prepared.get(table.name)
-        if cached is not None and cached[0] is table.schema:
+        # Views and predictors hold equal copies of one schema: compare by value when not
+        # the same object, or they would evict each other's entry on every other call.
+        if cached is not None and (cached[0] is table.schema or cached[0].equals(table.schema)):
             return cached[1]
         with self._lock:
             prepared = self._ensure(table)
@@ -159,9 +168,8 @@ class SqliteOnlineStore:
                 f"INSERT INTO {name} ({cols})",
                 f"ON CONFLICT ({pk}) DO UPDATE SET {updates} "
                 f"WHERE (excluded.{ts}, excluded.{version}) >= ({name}.{ts}, {name}.{version})",
-                len(stored),
             ),
-            replace=_Insert(f"INSERT OR REPLACE INTO {name} ({cols})", "", len(stored)),
+            replace=_Insert(f"INSERT OR REPLACE INTO {name} ({cols})", ""),
             select=f"SELECT {read} FROM {name} WHERE {key_match}",
             select_many=_select_many(name, table.primary_key, [c for c in stored if c != VERSION]),
             delete=f"DELETE FROM {name} WHERE {key_match}",
@@ -172,21 +180,41 @@ class SqliteOnlineStore:
             assemble=row_assembler(schema.names, layout, leading),
         )
 
-    def _rows(
-        self, prepared: _Prepared, rows: pa.Table, versions: Versions
-    ) -> list[tuple[Any, ...]]:
-        if rows.num_rows > 1:
+    def _batch(self, prepared: _Prepared, rows: pa.Table, versions: Versions) -> _Batch:
+        n = rows.num_rows
+        order = None
+        others = rows.select([*prepared.leading, *prepared.layout.variable])
+        if n > 1:
             # In key order, each insert lands next to the last one in the table's b-tree:
             # several times faster than the random order in which keys arrive.
             order = pc.sort_indices(rows, [(c, "ascending") for c in prepared.leading[:-1]])
-            rows = rows.take(order)
-            if not isinstance(versions, int):
-                versions = [versions[i] for i in order.to_pylist()]
-        blobs, nulls = prepared.layout.pack(rows)
-        lead = [encode_column(rows.column(c)) for c in prepared.leading]
-        variable = prepared.layout.variable_values(rows)
-        stamps = version_list(versions, rows.num_rows)
-        return list(zip(*lead, stamps, blobs, nulls, *variable, strict=True))
+            others = others.take(order)
+        order_numpy = None if order is None else order.to_numpy()
+        blobs, nulls = prepared.layout.pack(rows, order_numpy)
+        # Each bound parameter costs about as much as SQLite's insert of the row: a version
+        # or null bitmap shared by every row is written in the SQL instead.
+        values: list[list[Any]] = [encode_column(others.column(c)) for c in prepared.leading]
+        slots = ["?"] * len(values)
+        if isinstance(versions, int):
+            slots.append(str(int(versions)))
+        else:
+            stamps = version_list(versions, n)
+            values.append(stamps if order_numpy is None else [stamps[i] for i in order_numpy])
+            slots.append("?")
+        values.append(blobs)
+        slots.append("?")
+        if nulls.count(None) == n:
+            slots.append("NULL")
+        else:
+            values.append(nulls)
+            slots.append("?")
+        values.extend(prepared.layout.variable_values(others))
+        slots.extend(["?"] * len(prepared.layout.variable))
+        width = len(values)
+        parameters: list[Any] = [None] * (n * width)
+        for i, column in enumerate(values):
+            parameters[i::width] = column
+        return _Batch("(" + ", ".join(slots) + ")", width, parameters)
 
     def _write(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         """Run ``sql`` for each parameter set, all in one transaction."""
@@ -212,23 +240,27 @@ class SqliteOnlineStore:
                 f"online store (sqlite) {action} failed: {exc}", obj="online store", retryable=True
             ) from exc
 
-    def _insert(self, insert: _Insert, rows: list[tuple[Any, ...]]) -> None:
-        """Insert ``rows``: whole statements of many rows, then one for the rest."""
-        per = insert.rows_per_statement
-        full = len(rows) - len(rows) % per
+    def _insert(self, insert: _Insert, batch: _Batch) -> None:
+        """Insert the rows in one transaction: statements of many rows, then one for the rest."""
+        parameters, per = batch.parameters, batch.rows_per_statement
+        step = per * batch.width
+        full = len(parameters) - len(parameters) % step
+        statements: list[tuple[str, Any]] = []
         if full:
-            groups = (chain.from_iterable(rows[i : i + per]) for i in range(0, full, per))
-            self._write(insert.sql(per), (tuple(g) for g in groups))
-        if full < len(rows):
-            self._write(insert.sql(len(rows) - full), [tuple(chain.from_iterable(rows[full:]))])
+            groups = (parameters[i : i + step] for i in range(0, full, step))
+            statements.append((insert.sql(batch.row, per), groups))
+        if full < len(parameters):
+            rest = len(parameters) - full
+            statements.append((insert.sql(batch.row, rest // batch.width), [parameters[full:]]))
+        self._transaction(statements, "write")
 
     def write_latest(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
         prepared = self._table(table)
-        self._insert(prepared.upsert_latest, self._rows(prepared, rows, versions))
+        self._insert(prepared.upsert_latest, self._batch(prepared, rows, versions))
 
     def overwrite(self, table: OnlineTable, rows: pa.Table, versions: Versions = 0) -> None:
         prepared = self._table(table)
-        self._insert(prepared.replace, self._rows(prepared, rows, versions))
+        self._insert(prepared.replace, self._batch(prepared, rows, versions))
 
     def read(self, table: OnlineTable, keys: Sequence[Key]) -> list[Row | None]:
         prepared = self._table(table)
@@ -319,8 +351,8 @@ class SqliteOnlineStore:
         with self._lock:
             self._conn.execute(f"DROP TABLE IF EXISTS {side}")  # left by a crash
             self._conn.execute(f"CREATE TABLE {side} {prepared.definition}")
-        fill = _Insert(f"INSERT INTO {side} ({prepared.columns})", "", prepared.upsert_latest.width)
-        self._insert(fill, self._rows(prepared, rows, versions))
+        fill = _Insert(f"INSERT INTO {side} ({prepared.columns})", "")
+        self._insert(fill, self._batch(prepared, rows, versions))
         self._transaction([f"DROP TABLE {live}", f"ALTER TABLE {side} RENAME TO {live}"], "rebuild")
 
     def holds(self, table: OnlineTable) -> bool:

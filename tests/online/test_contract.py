@@ -184,6 +184,14 @@ def test_equal_event_times_are_ordered_by_offline_version(store: OnlineStore) ->
     assert amounts(store, TABLE, [3]) == [3.0]
 
 
+def test_versions_follow_their_rows_whatever_the_key_order(store: OnlineStore) -> None:
+    # rows arrive out of key order with a version each; a store that sorts rows by key
+    # must carry each version with its row
+    store.write_latest(TABLE, rows(TABLE, (2, at(10), 2.0), (1, at(10), 1.0)), versions=[5, 9])
+    store.write_latest(TABLE, rows(TABLE, (1, at(10), 1.5), (2, at(10), 2.5)), versions=7)
+    assert amounts(store, TABLE, [1, 2]) == [1.0, 2.5]
+
+
 @pytest.mark.parametrize(
     ("older", "newer"),
     [
@@ -326,6 +334,56 @@ def test_schema_growth_adds_columns_at_the_end(store: OnlineStore) -> None:
     assert store.read(grown, [(2,)]) == [{"id": 2, "ts": at(0), "amount": 2.0, "tier": "gold"}]
     # a reader that still knows the old schema sees the old columns
     assert store.read(TABLE, [(2,)]) == [{"id": 2, "ts": at(0), "amount": 2.0}]
+
+
+def test_schema_growth_adds_fixed_width_columns_and_keeps_nulls(store: OnlineStore) -> None:
+    store.write_latest(TABLE, rows(TABLE, (1, at(0), 1.0), (2, at(0), None)))
+    grown = OnlineTable(
+        TABLE.name,
+        SCHEMA.append(pa.field("score", pa.float64())).append(pa.field("flag", pa.bool_())),
+        TABLE.primary_key,
+        "ts",
+    )
+    assert store.read(grown, [(1,), (2,)]) == [
+        {"id": 1, "ts": at(0), "amount": 1.0, "score": None, "flag": None},
+        {"id": 2, "ts": at(0), "amount": None, "score": None, "flag": None},
+    ]
+    store.write_latest(grown, rows(grown, (3, at(0), None, 0.5, True), (4, at(0), 4.0, None, None)))
+    assert store.read(grown, [(3,), (4,)]) == [
+        {"id": 3, "ts": at(0), "amount": None, "score": 0.5, "flag": True},
+        {"id": 4, "ts": at(0), "amount": 4.0, "score": None, "flag": None},
+    ]
+    # a reader that still knows the old schema sees the old columns, nulls included
+    assert store.read(TABLE, [(3,), (4,)]) == [
+        {"id": 3, "ts": at(0), "amount": None},
+        {"id": 4, "ts": at(0), "amount": 4.0},
+    ]
+
+
+def test_special_floats_extreme_ints_and_unicode_read_back(store: OnlineStore) -> None:
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("ts", TS),
+            ("x", pa.float64()),
+            ("n", pa.int64()),
+            ("b", pa.binary()),
+            ("s", pa.string()),
+        ]
+    )
+    table = OnlineTable("special_v1", schema, ("id",), "ts")
+    values = [
+        ('é☃🙂\n"', at(0), float("inf"), 2**63 - 1, b"\x00\n\xff", ""),
+        ("", at(0), float("-inf"), -(2**63), b"", "line\nbreak"),
+        ("[1]", at(0), float("nan"), 0, None, None),
+    ]
+    store.write_latest(table, rows(table, *values))
+    found = store.read(table, [(v[0],) for v in values])
+    assert [r and (r["n"], r["b"], r["s"], r["id"]) for r in found] == [
+        (v[3], v[4], v[5], v[0]) for v in values
+    ]
+    xs = [r and r["x"] for r in found]
+    assert xs[0] == float("inf") and xs[1] == float("-inf") and xs[2] != xs[2]
 
 
 def test_a_second_store_on_the_same_uri_sees_writes_and_drops(uri: str) -> None:

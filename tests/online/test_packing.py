@@ -4,6 +4,7 @@ that grew after the row was written (or that the reader does not know yet)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
 from hypothesis import given, settings
@@ -116,3 +117,17 @@ def test_unpacking_columns_reads_blobs_of_every_schema_age(
         for b, n in zip(blobs, nulls, strict=True)
     ]
     assert unpacked_columns(layout, blobs, nulls).to_pylist() == by_rows
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(ROW, min_size=1, max_size=20), st.randoms(use_true_random=False))
+def test_packing_in_an_order_equals_packing_the_reordered_rows(
+    rows: list[dict[str, object]], random: Any
+) -> None:
+    import numpy as np
+
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    order = list(range(len(rows)))
+    random.shuffle(order)
+    layout = RowLayout(SCHEMA, SCHEMA.names)
+    assert layout.pack(table, np.array(order)) == layout.pack(table.take(order))
