@@ -4,7 +4,6 @@ tests/engine/golden pin the point-in-time SQL)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
